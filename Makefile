@@ -1,0 +1,74 @@
+# balancer.nginx — the project's commands. `make demo` and `make test` set up
+# everything they need (Debian packages, virtualenv, Docker engine, lab images).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV      := $(CURDIR)/.venv
+CACHE     := $(CURDIR)/.cache
+COLL_ROOT := $(CACHE)/collections
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
+export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_FORCE_COLOR := 0
+
+.PHONY: help setup apt venv collection lint sanity unit units integration build molecule lab demo test clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
+
+apt: ## install the Debian packages the tests need (nginx, mmdebstrap, ...)
+	@scripts/setup-apt.sh
+
+venv: $(VENV)/.stamp ## the pinned Python virtualenv
+$(VENV)/.stamp: requirements-dev.txt scripts/setup-venv.sh
+	@scripts/setup-venv.sh "$(VENV)"
+	@touch $@
+
+collection: venv ## expose the working tree as balancer.nginx under .cache/collections
+	@mkdir -p $(COLL_ROOT)/ansible_collections/balancer
+	@ln -sfn $(CURDIR) $(COLL_ROOT)/ansible_collections/balancer/nginx
+
+setup: apt venv collection ## everything the fast suites need
+
+lint: setup ## ansible-lint --offline and yamllint
+	@scripts/lint.sh
+
+sanity: setup ## ansible-test sanity on a copy of the collection
+	@scripts/ansible-test.sh sanity
+
+unit: setup ## pytest of tests/unit, fast, in the virtualenv
+	@python -m pytest -q tests/unit
+
+units: setup ## ansible-test units on a copy of the collection
+	@scripts/ansible-test.sh units
+
+integration: setup ## real nginx on 127.0.0.1 driven by ansible-playbook
+	@scripts/integration.sh
+
+build: setup ## build the tarball, install it into a fresh path, ansible-doc every module
+	@scripts/build-check.sh
+
+lab: setup ## Docker engine and the lab images (cached by input hash)
+	@lab/lab.sh images
+
+molecule: lab ## every Molecule scenario
+	@lab/lab.sh molecule
+
+demo: lab ## build the lab, deploy the example, print the traffic split
+	@lab/lab.sh demo
+
+test: ## everything: lint, sanity, unit, units, integration, build, molecule
+	@$(MAKE) --no-print-directory setup
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory sanity
+	@$(MAKE) --no-print-directory units
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory molecule
+	@echo "make test: all suites passed"
+
+clean: ## remove build output (keeps the virtualenv and lab images)
+	rm -rf build tests/output $(CACHE)/ansible-test

@@ -1,0 +1,52 @@
+# -*- coding: utf-8 -*-
+# Copyright: balancer.nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):
+    """Options shared by every file-writing module of balancer.nginx."""
+
+    DOCUMENTATION = r"""
+options:
+  path:
+    description:
+      - File to write. Defaults to O(conf_dir)/C(NAME.conf).
+      - It must be included directly in the C(http) context of O(nginx_conf); the module refuses otherwise.
+    type: path
+  conf_dir:
+    description: Directory for the file when O(path) is not given.
+    type: path
+    default: /etc/nginx/conf.d
+  nginx_conf:
+    description: Main Nginx configuration file, read to inspect the whole configuration and passed as C(-c) to C(nginx -t).
+    type: path
+    default: /etc/nginx/nginx.conf
+  nginx_binary:
+    description:
+      - Name or path of the Nginx executable on the proxy. Every call to Nginx (C(-V), C(-T), C(-t)) goes through it.
+    type: str
+    default: nginx
+  validate:
+    description:
+      - Run C(nginx -t -c nginx_conf) once after staging the file; on failure the previous bytes (or the
+        absence of the file) are restored and the task fails with Nginx's message.
+    type: bool
+    default: true
+  backup:
+    description: Keep a timestamped copy of the previous file next to it when it is replaced or removed.
+    type: bool
+    default: false
+  nginx_plus:
+    description:
+      - The proxy runs NGINX Plus. Lifts the refusal of NGINX Plus-only features and of open source features
+        newer than the proxy's version. A proxy whose C(nginx -V) reports NGINX Plus needs no flag.
+    type: bool
+    default: false
+notes:
+  - The module never reloads Nginx; notify a handler that does (see the examples).
+  - Needs the C(crossplane) Python library on the controller. The proxy needs only Nginx and Python's standard library.
+  - A call that changes nothing runs no C(nginx -t); a call that is refused writes nothing and runs no C(nginx -t);
+    a call that writes runs exactly one C(nginx -t).
+"""

@@ -1,0 +1,247 @@
+# -*- coding: utf-8 -*-
+# Copyright: balancer.nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Inspection of a proxy's whole configuration on the controller.
+
+The proxy's files (read in one round trip) are written under a temporary
+root and parsed one by one with ``crossplane.parse(single=True)``; includes
+are resolved here against the snapshot, never against the controller's own
+disk.  The walk records in which context each file is included, where each
+upstream is defined, every ``proxy_pass`` that refers to an upstream, and the
+read order of statements.  Checks raise :class:`InspectError`.
+Controller side only (crossplane).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import shutil
+import tempfile
+
+from ansible_collections.balancer.nginx.plugins.module_utils._errors import InspectError, ModelError
+from ansible_collections.balancer.nginx.plugins.module_utils import _render
+
+_GLOB_CHARS = frozenset('*?[')
+_PARSE_CACHE = {}
+_PARSE_CACHE_LIMIT = 4096
+
+
+def _parse_texts(texts):
+    """``{path: text}`` -> ``{path: (parsed statements, errors)}``, parsing each distinct text once."""
+    result = {}
+    todo = {}
+    for path, text in texts.items():
+        key = hashlib.sha1(text.encode('utf-8', 'surrogateescape')).hexdigest()
+        if key in _PARSE_CACHE:
+            result[path] = _PARSE_CACHE[key]
+        else:
+            todo.setdefault(key, []).append(path)
+    if not todo:
+        return result
+    root = tempfile.mkdtemp(prefix='balancer-nginx-')
+    try:
+        for key, paths in todo.items():
+            name = os.path.join(root, key + '.conf')
+            with open(name, 'wb') as handle:
+                handle.write(texts[paths[0]].encode('utf-8', 'surrogateescape'))
+            payload = _render.crossplane.parse(name, single=True, strict=False, check_ctx=False,
+                                               check_args=False, comments=False, catch_errors=True)
+            config = payload['config'][0]
+            errors = [dict(e, file=paths[0]) for e in config.get('errors', [])]
+            parsed = (config.get('parsed') or [], errors)
+            if len(_PARSE_CACHE) >= _PARSE_CACHE_LIMIT:
+                _PARSE_CACHE.clear()
+            _PARSE_CACHE[key] = parsed
+            for path in paths:
+                result[path] = parsed
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return result
+
+
+def parse_text(text):
+    """Parse one file's text; returns its statements (raises on a syntax error)."""
+    parsed, errors = _parse_texts({'<text>': text})['<text>']
+    if errors:
+        raise ValueError(errors[0].get('error'))
+    return parsed
+
+
+def _segments_match(pattern, path):
+    """glob(3)-like match: ``*`` does not cross ``/`` and does not match a leading dot."""
+    pattern_parts = pattern.split('/')
+    path_parts = path.split('/')
+    if len(pattern_parts) != len(path_parts):
+        return False
+    for pat, part in zip(pattern_parts, path_parts):
+        if pat == part:
+            continue
+        if part.startswith('.') and not pat.startswith('.'):
+            return False
+        if not fnmatch.fnmatchcase(part, pat):
+            return False
+    return True
+
+
+def proxy_pass_upstream(target):
+    """The upstream name a ``proxy_pass`` URL refers to, or ``None`` (variables, sockets)."""
+    for scheme in ('http://', 'https://'):
+        if target.startswith(scheme):
+            rest = target[len(scheme):]
+            break
+    else:
+        return None
+    host = rest.split('/', 1)[0]
+    if '$' in host or host.startswith('unix:') or not host:
+        return None
+    if host.startswith('['):
+        return None
+    return host.split(':', 1)[0]
+
+
+class Statement(object):
+    """One statement seen by the walk, with where it is and in which context."""
+
+    __slots__ = ('directive', 'args', 'file', 'line', 'context', 'order', 'block')
+
+    def __init__(self, stmt, file, context, order):
+        self.directive = stmt['directive']
+        self.args = stmt.get('args', [])
+        self.file = file
+        self.line = stmt.get('line')
+        self.context = context
+        self.order = order
+        self.block = stmt.get('block')
+
+    def where(self):
+        return '%s:%s' % (self.file, self.line)
+
+
+class ConfigTree(object):
+    """The whole configuration as Nginx would read it from ``nginx_conf``."""
+
+    def __init__(self, files, nginx_conf):
+        self.files = dict(files)
+        self.nginx_conf = nginx_conf
+        self.prefix = os.path.dirname(nginx_conf)
+        self.parsed = _parse_texts(self.files)
+        self.errors = []
+        self.includes = {}        # file -> [(context, Statement of the include)]
+        self.upstreams = {}       # name -> [Statement]
+        self.proxy_passes = []    # [Statement]
+        self.log_formats = {}     # name -> [Statement]
+        self.access_logs = []     # [Statement]
+        self.servers = []         # [Statement] of http-level server blocks
+        self.statements = []      # every statement in read order
+        self._order = 0
+        self._walk(nginx_conf, (), [nginx_conf])
+
+    # -- includes --------------------------------------------------------
+    def _resolve(self, pattern):
+        if not os.path.isabs(pattern):
+            pattern = os.path.join(self.prefix, pattern)
+        pattern = os.path.normpath(pattern)
+        if not (_GLOB_CHARS & set(pattern)):
+            return [pattern] if pattern in self.files else []
+        return sorted(p for p in self.files if _segments_match(pattern, p))
+
+    def include_patterns(self):
+        """Every include statement seen: ``[(absolute pattern, context, Statement)]``."""
+        found = []
+        for stmt in self.statements:
+            if stmt.directive == 'include' and stmt.args:
+                pattern = stmt.args[0]
+                if not os.path.isabs(pattern):
+                    pattern = os.path.join(self.prefix, pattern)
+                found.append((os.path.normpath(pattern), stmt.context, stmt))
+        return found
+
+    def contexts_for(self, path):
+        """Contexts in which ``path`` is (or, if it existed, would be) included."""
+        contexts = []
+        for pattern, context, stmt in self.include_patterns():
+            matched = pattern == path if not (_GLOB_CHARS & set(pattern)) else _segments_match(pattern, path)
+            if matched:
+                contexts.append((context, stmt))
+        return contexts
+
+    # -- walk ------------------------------------------------------------
+    def _walk(self, path, context, stack):
+        parsed, errors = self.parsed.get(path, ([], []))
+        self.errors.extend(errors)
+        for stmt in parsed:
+            self._visit(stmt, path, context, stack)
+
+    def _visit(self, raw, path, context, stack):
+        self._order += 1
+        stmt = Statement(raw, path, context, self._order)
+        self.statements.append(stmt)
+        directive = stmt.directive
+        if directive == 'include' and stmt.args:
+            for included in self._resolve(stmt.args[0]):
+                self.includes.setdefault(included, []).append((context, stmt))
+                if included not in stack:
+                    self._walk(included, context, stack + [included])
+        elif directive == 'upstream' and stmt.args:
+            self.upstreams.setdefault(stmt.args[0], []).append(stmt)
+        elif directive == 'proxy_pass' and stmt.args:
+            self.proxy_passes.append(stmt)
+        elif directive == 'log_format' and stmt.args:
+            self.log_formats.setdefault(stmt.args[0], []).append(stmt)
+        elif directive == 'access_log':
+            self.access_logs.append(stmt)
+        elif directive == 'server' and context == ('http',) and stmt.block is not None:
+            self.servers.append(stmt)
+        if stmt.block is not None:
+            for child in stmt.block:
+                self._visit(child, path, context + (directive,), stack)
+
+    # -- questions -------------------------------------------------------
+    def references(self, name):
+        """``proxy_pass`` statements that refer to upstream ``name``."""
+        return [s for s in self.proxy_passes if proxy_pass_upstream(s.args[0]) == name]
+
+    def upstream_definitions(self, name):
+        return self.upstreams.get(name, [])
+
+
+def check_http_context(tree, path, option='path'):
+    """The file at ``path`` must be included in the ``http`` context and nowhere else."""
+    contexts = tree.contexts_for(path)
+    if not contexts:
+        raise InspectError(
+            option,
+            'is not included by %s, so Nginx would never read it' % tree.nginx_conf,
+            'write it into a directory that the http block includes (conf_dir), or add '
+            '"include %s/*.conf;" inside http {}' % os.path.dirname(path), value=path)
+    for context, stmt in contexts:
+        if context != ('http',):
+            raise InspectError(
+                option,
+                'is included inside %s at %s, where "upstream" is not allowed (Nginx: "upstream directive is '
+                'not allowed here")' % (' > '.join(context) or 'the main context', stmt.where()),
+                'write it into a directory included directly in http {} (conf_dir)', value=path)
+
+
+def check_unique_upstream(tree, name, path, option='name'):
+    """No other file may define upstream ``name``."""
+    for stmt in tree.upstream_definitions(name):
+        if stmt.file != path:
+            raise InspectError(
+                option,
+                'upstream %r is already defined in %s' % (name, stmt.where()),
+                'remove it there, or choose another name', value=name)
+
+
+def check_roundtrip(text, payload):
+    """Parse rendered text back and compare it with the payload it came from (ignoring lines)."""
+    try:
+        parsed = parse_text(text)
+    except ValueError as exc:
+        raise ModelError('content', 'the rendered file does not parse back (%s)' % exc,
+                         'report this as a bug in balancer.nginx')
+    if _render.strip_lines(parsed) != _render.strip_lines(payload):
+        raise ModelError('content', 'the rendered file parses back to something else than the model',
+                         'report this as a bug in balancer.nginx')

@@ -1,0 +1,373 @@
+# -*- coding: utf-8 -*-
+# Copyright: balancer.nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The typed model: an upstream group and its servers.
+
+``Upstream.from_options`` takes the ``upstream`` module's options (as Ansible
+normalized them, or a plain dict with keys left out) and either returns a
+validated model or raises :class:`ModelError` naming the option path, the
+value, the rule and the fix.  Every rule Nginx itself would reject, and every
+rule the guide warns about, lives here once.  Data in, data out: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
+from ansible_collections.balancer.nginx.plugins.module_utils import _features
+
+METHODS = ('round_robin', 'least_conn', 'ip_hash', 'hash', 'random', 'least_time')
+NO_BACKUP_METHODS = ('ip_hash', 'hash', 'random')
+LEAST_TIME_MODES = ('header', 'last_byte', 'header inflight', 'last_byte inflight')
+
+# Characters that would end an argument, open or close a block, start a
+# comment or a quoted string: Nginx syntax smuggled into a value.
+SYNTAX_CHARS = frozenset(';{}"\'#\\\n\r\t`')
+
+_NAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$')
+_HOST_RE = re.compile(r'^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?(:(\d{1,5}))?$')
+_V6_RE = re.compile(r'^\[[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?\](:(\d{1,5}))?$')
+_UNIX_RE = re.compile(r'^unix:/[^\s]+$')
+_TIME_RE = re.compile(r'^(\d+(ms|[smhdwMy])?)$|^(\d+(ms|[smhdwMy]))+$')
+_SIZE_RE = re.compile(r'^\d+[kKmM]?$')
+_ROUTE_RE = re.compile(r'^[A-Za-z0-9_.-]{1,64}$')
+
+SERVER_KEYS = ('address', 'weight', 'max_fails', 'fail_timeout', 'max_conns', 'backup', 'down',
+               'resolve', 'slow_start', 'route', 'drain')
+UPSTREAM_KEYS = ('name', 'method', 'hash_key', 'consistent', 'random_two', 'least_time', 'servers',
+                 'keepalive', 'keepalive_requests', 'keepalive_time', 'keepalive_timeout', 'zone',
+                 'resolver', 'resolver_timeout', 'sticky', 'ntlm', 'queue', 'queue_timeout')
+_FLAGS = ('backup', 'down', 'resolve', 'drain')
+
+
+def check_syntax(option, value, what, allow_space=False):
+    """Refuse a value that would smuggle Nginx syntax into the rendered file."""
+    for char in value:
+        if char in SYNTAX_CHARS or (char.isspace() and not allow_space):
+            raise ModelError(
+                option,
+                'contains %r, which Nginx would read as syntax, not as part of %s' % (char, what),
+                'remove it', value=value)
+
+
+def check_name(option, value):
+    if not isinstance(value, str) or not value:
+        raise ModelError(option, 'is required and must be a non-empty string',
+                         'give a name such as backend_pool')
+    check_syntax(option, value, 'a name')
+    if not _NAME_RE.match(value):
+        raise ModelError(option, 'is not a valid name (letters, digits, "_", "-" and "." only, '
+                         'at most 128, not starting with "-" or ".")',
+                         'rename it, e.g. backend_pool', value=value)
+
+
+def check_address(option, value):
+    if not isinstance(value, str) or not value:
+        raise ModelError(option, 'is required', 'give host:port, [v6]:port or unix:/path')
+    check_syntax(option, value, 'an address')
+    if value.startswith('unix:'):
+        if _UNIX_RE.match(value):
+            return
+        raise ModelError(option, 'is not a valid unix socket address',
+                         'give an absolute path such as unix:/run/app.sock', value=value)
+    match = _V6_RE.match(value) or _HOST_RE.match(value)
+    if not match:
+        raise ModelError(option, 'is not an address Nginx accepts in an upstream',
+                         'give host:port, [v6]:port or unix:/path (no scheme, no path)', value=value)
+    port = match.group(match.re.groups)
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise ModelError(option, 'has port %s outside 1-65535' % port, 'use a port from 1 to 65535',
+                         value=value)
+
+
+def as_time(option, value):
+    """Nginx time value (``10``, ``30s``, ``1m30s``, ``500ms``) as a string."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ModelError(option, 'must be a time such as 10s', 'give a number of seconds or 10s, 1m, 500ms',
+                         value=value)
+    text = str(value)
+    check_syntax(option, text, 'a time')
+    if not _TIME_RE.match(text):
+        raise ModelError(option, 'is not an Nginx time', 'give a value such as 10s, 1m, 500ms or 1m30s',
+                         value=value)
+    return text
+
+
+def as_int(option, value, minimum, maximum=None):
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ModelError(option, 'must be a whole number', 'give a number', value=value)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ModelError(option, 'must be a whole number', 'give a number', value=value)
+    if str(number) != str(value).strip():
+        raise ModelError(option, 'must be a whole number', 'give a number', value=value)
+    if number < minimum or (maximum is not None and number > maximum):
+        bound = 'at least %d' % minimum if maximum is None else 'from %d to %d' % (minimum, maximum)
+        raise ModelError(option, 'must be %s' % bound, 'give a value %s' % bound, value=value)
+    return number
+
+
+def as_bool(option, value):
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ('yes', 'true', 'on', '1'):
+        return True
+    if text in ('no', 'false', 'off', '0'):
+        return False
+    raise ModelError(option, 'must be true or false', 'give true or false', value=value)
+
+
+def _unknown_keys(option, given, known):
+    extra = sorted(set(given) - set(known))
+    if extra:
+        raise ModelError(option, 'has unknown option(s) %s' % ', '.join(extra),
+                         'use only %s' % ', '.join(known))
+
+
+class Server(object):
+    """One ``server`` line of an upstream group."""
+
+    __slots__ = SERVER_KEYS
+
+    def __init__(self, **values):
+        for key in SERVER_KEYS:
+            setattr(self, key, values.get(key))
+
+    @classmethod
+    def from_options(cls, options, path):
+        if isinstance(options, str):
+            options = {'address': options}
+        if not isinstance(options, dict):
+            raise ModelError(path, 'must be a dict with an address (or an address string)',
+                             'write {address: host:port}', value=options)
+        _unknown_keys(path, options, SERVER_KEYS)
+        check_address(path + '.address', options.get('address'))
+        route = options.get('route')
+        if route is not None:
+            route = str(route)
+            check_syntax(path + '.route', route, 'a route')
+            if not _ROUTE_RE.match(route):
+                raise ModelError(path + '.route', 'is not a valid route name', 'use letters, digits, "_", "-", "."',
+                                 value=route)
+        return cls(
+            address=options['address'],
+            weight=as_int(path + '.weight', options.get('weight'), 1, 1000000),
+            max_fails=as_int(path + '.max_fails', options.get('max_fails'), 0),
+            fail_timeout=as_time(path + '.fail_timeout', options.get('fail_timeout')),
+            max_conns=as_int(path + '.max_conns', options.get('max_conns'), 0),
+            backup=as_bool(path + '.backup', options.get('backup')),
+            down=as_bool(path + '.down', options.get('down')),
+            resolve=as_bool(path + '.resolve', options.get('resolve')),
+            slow_start=as_time(path + '.slow_start', options.get('slow_start')),
+            route=route,
+            drain=as_bool(path + '.drain', options.get('drain')),
+        )
+
+    def to_options(self):
+        return dict((key, getattr(self, key)) for key in SERVER_KEYS)
+
+    def __eq__(self, other):
+        return isinstance(other, Server) and self.to_options() == other.to_options()
+
+    def __repr__(self):
+        return 'Server(%r)' % self.to_options()
+
+
+class Upstream(object):
+    """An ``upstream NAME {}`` group, validated."""
+
+    __slots__ = UPSTREAM_KEYS
+
+    def __init__(self, **values):
+        for key in UPSTREAM_KEYS:
+            setattr(self, key, values.get(key))
+
+    @classmethod
+    def from_options(cls, options, prefix=''):
+        """Validate the ``upstream`` module's options; ``prefix`` prepends to option paths."""
+        def opt(name):
+            return prefix + name
+
+        known = UPSTREAM_KEYS + ('state',)
+        given = dict((k, v) for k, v in options.items() if k in known)
+        check_name(opt('name'), given.get('name'))
+        method = given.get('method') or 'round_robin'
+        if method not in METHODS:
+            raise ModelError(opt('method'), 'is not a balancing method', 'use one of %s' % ', '.join(METHODS),
+                             value=method)
+
+        raw_servers = given.get('servers')
+        if raw_servers is None:
+            raw_servers = []
+        if not isinstance(raw_servers, list):
+            raise ModelError(opt('servers'), 'must be a list of servers', 'give a list of {address: host:port}')
+        if not raw_servers and given.get('state', 'present') != 'absent':
+            raise ModelError(opt('servers'), 'is empty: an upstream needs at least one server',
+                             'add a server, or use state: absent to remove the group')
+        servers = [Server.from_options(s, '%sservers[%d]' % (prefix, i)) for i, s in enumerate(raw_servers)]
+
+        hash_key = given.get('hash_key')
+        if hash_key is not None:
+            hash_key = str(hash_key)
+            if not hash_key.strip():
+                hash_key = None
+            else:
+                check_syntax(opt('hash_key'), hash_key, 'a hash key', allow_space=True)
+        consistent = as_bool(opt('consistent'), given.get('consistent'))
+        random_two = as_bool(opt('random_two'), given.get('random_two'))
+        least_time = given.get('least_time')
+        if method == 'hash' and hash_key is None:
+            raise ModelError(opt('hash_key'), 'is required with method=hash',
+                             'set hash_key to the key to hash, e.g. $request_uri or $remote_addr')
+        if hash_key is not None and method != 'hash':
+            raise ModelError(opt('hash_key'), 'is only used with method=hash (method is %s)' % method,
+                             'set method: hash or remove hash_key', value=hash_key)
+        if consistent and method != 'hash':
+            raise ModelError(opt('consistent'), 'only applies to method=hash (method is %s)' % method,
+                             'set method: hash with a hash_key, or remove consistent')
+        if random_two and method != 'random':
+            raise ModelError(opt('random_two'), 'only applies to method=random (method is %s)' % method,
+                             'set method: random, or remove random_two')
+        if least_time is not None:
+            if least_time not in LEAST_TIME_MODES:
+                raise ModelError(opt('least_time'), 'is not a least_time mode',
+                                 'use one of %s' % ', '.join(LEAST_TIME_MODES), value=least_time)
+            if method == 'random' and random_two and least_time not in ('header', 'last_byte'):
+                raise ModelError(opt('least_time'), 'must be header or last_byte with method=random',
+                                 'use header or last_byte', value=least_time)
+            if not (method == 'least_time' or (method == 'random' and random_two)):
+                raise ModelError(opt('least_time'), 'only applies to method=least_time or method=random '
+                                 'with random_two', 'set the method, or remove least_time', value=least_time)
+        elif method == 'least_time':
+            raise ModelError(opt('least_time'), 'is required with method=least_time',
+                             'set least_time to header or last_byte')
+
+        if method in NO_BACKUP_METHODS:
+            for index, server in enumerate(servers):
+                if server.backup:
+                    raise ModelError(
+                        '%sservers[%d].backup' % (prefix, index),
+                        'is not allowed with method=%s (Nginx rejects it or silently ignores it, '
+                        'depending on the order of the lines)' % method,
+                        'remove backup from the server, or use method round_robin or least_conn')
+
+        zone = given.get('zone')
+        if zone is not None:
+            zone = ' '.join(str(zone).split())
+            check_syntax(opt('zone'), zone, 'a zone', allow_space=True)
+            parts = zone.split(' ')
+            if len(parts) > 2 or not _NAME_RE.match(parts[0]) or (len(parts) == 2 and not _SIZE_RE.match(parts[1])):
+                raise ModelError(opt('zone'), 'is not "NAME" or "NAME SIZE"', 'give e.g. backend or "backend 64k"',
+                                 value=given.get('zone'))
+        for index, server in enumerate(servers):
+            if server.resolve and zone is None:
+                raise ModelError('%sservers[%d].resolve' % (prefix, index),
+                                 'needs the group in a shared memory zone', 'set zone, e.g. zone: "%s 64k"'
+                                 % given['name'])
+            if server.resolve and server.address.startswith('unix:'):
+                raise ModelError('%sservers[%d].resolve' % (prefix, index), 'cannot apply to a unix socket',
+                                 'remove resolve from this server')
+
+        keepalive = as_int(opt('keepalive'), given.get('keepalive'), 1)
+        keepalive_requests = as_int(opt('keepalive_requests'), given.get('keepalive_requests'), 1)
+        keepalive_time = as_time(opt('keepalive_time'), given.get('keepalive_time'))
+        keepalive_timeout = as_time(opt('keepalive_timeout'), given.get('keepalive_timeout'))
+        for key, value in (('keepalive_requests', keepalive_requests), ('keepalive_time', keepalive_time),
+                           ('keepalive_timeout', keepalive_timeout)):
+            if value is not None and keepalive is None:
+                raise ModelError(opt(key), 'has no effect without keepalive',
+                                 'set keepalive (the number of idle connections to keep), or remove %s' % key)
+
+        resolver = given.get('resolver')
+        if resolver is not None:
+            if isinstance(resolver, str):
+                resolver = resolver.split()
+            resolver = [str(r) for r in resolver]
+            if not resolver:
+                resolver = None
+            for index, item in enumerate(resolver or []):
+                check_syntax('%s[%d]' % (opt('resolver'), index), item, 'a resolver address')
+        resolver_timeout = as_time(opt('resolver_timeout'), given.get('resolver_timeout'))
+        if resolver_timeout is not None and resolver is None:
+            raise ModelError(opt('resolver_timeout'), 'has no effect without resolver',
+                             'set resolver, or remove resolver_timeout')
+
+        sticky = given.get('sticky')
+        if sticky is not None:
+            if isinstance(sticky, str):
+                sticky = sticky.split()
+            sticky = [str(s) for s in sticky]
+            if not sticky or sticky[0] not in ('cookie', 'route', 'learn'):
+                raise ModelError(opt('sticky'), 'must start with cookie, route or learn',
+                                 'give e.g. [cookie, srv_id, expires=1h]', value=given.get('sticky'))
+            for index, item in enumerate(sticky):
+                check_syntax('%s[%d]' % (opt('sticky'), index), item, 'a sticky argument')
+        queue = as_int(opt('queue'), given.get('queue'), 1)
+        queue_timeout = as_time(opt('queue_timeout'), given.get('queue_timeout'))
+        if queue_timeout is not None and queue is None:
+            raise ModelError(opt('queue_timeout'), 'has no effect without queue', 'set queue, or remove queue_timeout')
+
+        return cls(
+            name=given['name'], method=method, hash_key=hash_key, consistent=consistent, random_two=random_two,
+            least_time=least_time, servers=servers, keepalive=keepalive, keepalive_requests=keepalive_requests,
+            keepalive_time=keepalive_time, keepalive_timeout=keepalive_timeout, zone=zone, resolver=resolver,
+            resolver_timeout=resolver_timeout, sticky=sticky, ntlm=as_bool(opt('ntlm'), given.get('ntlm')),
+            queue=queue, queue_timeout=queue_timeout)
+
+    def features(self, prefix=''):
+        """(feature key, option path) pairs this group uses, for the version gate."""
+        used = []
+        if self.method == 'random':
+            used.append(('random', prefix + 'method'))
+        if self.method == 'least_time':
+            used.append(('least_time', prefix + 'method'))
+        if self.method == 'random' and self.least_time:
+            used.append(('random_least_time', prefix + 'least_time'))
+        for key in ('zone', 'keepalive_requests', 'keepalive_timeout', 'keepalive_time', 'resolver',
+                    'resolver_timeout', 'sticky', 'queue'):
+            if getattr(self, key) is not None:
+                used.append((key, prefix + key))
+        if self.ntlm:
+            used.append(('ntlm', prefix + 'ntlm'))
+        for index, server in enumerate(self.servers):
+            path = '%sservers[%d].' % (prefix, index)
+            for key in ('max_conns', 'slow_start', 'route'):
+                if getattr(server, key) is not None:
+                    used.append((key, path + key))
+            for key in ('resolve', 'drain'):
+                if getattr(server, key):
+                    used.append((key, path + key))
+        return used
+
+    def check_features(self, info, nginx_plus=False, prefix=''):
+        """Refuse what the proxy's Nginx (``info``: NginxInfo) lacks."""
+        for key, option in self.features(prefix):
+            _features.require(key, option, info, nginx_plus)
+
+    def uses_keepalive(self):
+        return self.keepalive is not None
+
+    def to_options(self):
+        """The normalized ``upstream`` module options (``name`` included, ``state`` not)."""
+        options = dict((key, getattr(self, key)) for key in UPSTREAM_KEYS)
+        options['servers'] = [s.to_options() for s in self.servers]
+        if self.resolver is not None:
+            options['resolver'] = list(self.resolver)
+        if self.sticky is not None:
+            options['sticky'] = list(self.sticky)
+        return options
+
+    def __eq__(self, other):
+        return isinstance(other, Upstream) and self.to_options() == other.to_options()
+
+    def __repr__(self):
+        return 'Upstream(%r)' % self.to_options()

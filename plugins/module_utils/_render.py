@@ -1,0 +1,222 @@
+# -*- coding: utf-8 -*-
+# Copyright: balancer.nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Model -> crossplane payload -> text, and parsed block -> model options.
+
+Rendering never pastes strings: it builds crossplane's payload (``directive``,
+``args``, ``line``, optional ``block``) and lets ``crossplane.build`` write and
+quote.  Same model, same bytes.  ``upstream_options_from_block`` is the
+inverse used to read hand-written groups back into the module's options.
+Controller side only (crossplane).
+"""
+
+from __future__ import annotations
+
+import traceback
+
+try:
+    import crossplane
+    HAS_CROSSPLANE = True
+    CROSSPLANE_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - reported by the shells
+    crossplane = None
+    HAS_CROSSPLANE = False
+    CROSSPLANE_IMPORT_ERROR = traceback.format_exc()
+
+from ansible_collections.balancer.nginx.plugins.module_utils._nginx import MANAGED_HEADER, is_managed  # noqa: F401
+
+HEADER = MANAGED_HEADER[1:]  # crossplane writes '#' + comment
+
+# Server parameters in the order they are written.
+_SERVER_VALUE_PARAMS = ('weight', 'max_conns', 'max_fails', 'fail_timeout', 'slow_start', 'route')
+_SERVER_FLAG_PARAMS = ('backup', 'down', 'drain', 'resolve')
+
+
+class _Lines(object):
+    """Hands out increasing line numbers (crossplane glues a comment to a statement on the same line)."""
+
+    def __init__(self, start=1):
+        self.value = start - 1
+
+    def next(self):
+        self.value += 1
+        return self.value
+
+
+def _stmt(lines, directive, args=(), block=None):
+    stmt = {'directive': directive, 'args': [str(a) for a in args], 'line': lines.next()}
+    if block is not None:
+        stmt['block'] = block
+    return stmt
+
+
+def header_payload(lines):
+    return {'directive': '#', 'args': [], 'line': lines.next(), 'comment': HEADER}
+
+
+def server_args(server):
+    args = [server.address]
+    for key in _SERVER_VALUE_PARAMS:
+        value = getattr(server, key)
+        if value is not None:
+            args.append('%s=%s' % (key, value))
+    for key in _SERVER_FLAG_PARAMS:
+        if getattr(server, key):
+            args.append(key)
+    return args
+
+
+def method_args(upstream):
+    """The balancing directive (or None for round robin)."""
+    method = upstream.method
+    if method == 'round_robin':
+        return None
+    if method in ('least_conn', 'ip_hash'):
+        return method, []
+    if method == 'hash':
+        return 'hash', [upstream.hash_key] + (['consistent'] if upstream.consistent else [])
+    if method == 'random':
+        args = ['two'] if upstream.random_two else []
+        if upstream.least_time:
+            args.append('least_time=' + upstream.least_time.replace(' ', '_'))
+        return 'random', args
+    return 'least_time', upstream.least_time.split(' ')
+
+
+def upstream_payload(upstream, lines=None):
+    """The ``upstream NAME { ... }`` statement for a model.
+
+    Order matters to Nginx: the balancing method comes before the servers (so
+    that a misplaced ``backup`` is rejected instead of dropped) and before
+    ``keepalive`` (which must follow the method it wraps).
+    """
+    lines = lines or _Lines()
+    head = _stmt(lines, 'upstream', [upstream.name], block=[])
+    block = head['block']
+    if upstream.zone is not None:
+        block.append(_stmt(lines, 'zone', upstream.zone.split(' ')))
+    if upstream.resolver is not None:
+        block.append(_stmt(lines, 'resolver', upstream.resolver))
+    if upstream.resolver_timeout is not None:
+        block.append(_stmt(lines, 'resolver_timeout', [upstream.resolver_timeout]))
+    method = method_args(upstream)
+    if method is not None:
+        block.append(_stmt(lines, method[0], method[1]))
+    if upstream.sticky is not None:
+        block.append(_stmt(lines, 'sticky', upstream.sticky))
+    for server in upstream.servers:
+        block.append(_stmt(lines, 'server', server_args(server)))
+    if upstream.keepalive is not None:
+        block.append(_stmt(lines, 'keepalive', [upstream.keepalive]))
+    for key in ('keepalive_requests', 'keepalive_time', 'keepalive_timeout'):
+        value = getattr(upstream, key)
+        if value is not None:
+            block.append(_stmt(lines, key, [value]))
+    if upstream.ntlm:
+        block.append(_stmt(lines, 'ntlm'))
+    if upstream.queue is not None:
+        args = [upstream.queue] + (['timeout=' + upstream.queue_timeout] if upstream.queue_timeout else [])
+        block.append(_stmt(lines, 'queue', args))
+    return head
+
+
+def file_payload(statements):
+    """Header comment plus statements, renumbered from line 1."""
+    lines = _Lines()
+    payload = [header_payload(lines)]
+    for make in statements:
+        payload.append(make(lines))
+    return payload
+
+
+def build(payload):
+    """Payload -> text: crossplane.build with the project's settings, one final newline."""
+    return crossplane.build(payload, indent=4, tabs=False, header=False) + '\n'
+
+
+def render_upstream(upstream):
+    """Text of the file that holds one upstream group."""
+    return build(file_payload([lambda lines: upstream_payload(upstream, lines)]))
+
+
+def strip_lines(payload):
+    """A payload without line numbers (and without comments), for comparisons."""
+    result = []
+    for stmt in payload:
+        if stmt['directive'] == '#':
+            continue
+        item = {'directive': stmt['directive'], 'args': list(stmt.get('args', []))}
+        if 'block' in stmt and stmt['block'] is not None:
+            item['block'] = strip_lines(stmt['block'])
+        result.append(item)
+    return result
+
+
+def upstream_options_from_block(name, block):
+    """Read a parsed ``upstream`` block back into the ``upstream`` module's options.
+
+    Returns ``(options, unknown)``: ``unknown`` lists ``(directive or
+    parameter, line)`` pairs that the options cannot express.
+    """
+    options = {'name': name, 'method': 'round_robin', 'hash_key': None, 'consistent': False,
+               'random_two': False, 'least_time': None, 'servers': [], 'keepalive': None,
+               'keepalive_requests': None, 'keepalive_time': None, 'keepalive_timeout': None, 'zone': None,
+               'resolver': None, 'resolver_timeout': None, 'sticky': None, 'ntlm': False, 'queue': None,
+               'queue_timeout': None}
+    unknown = []
+    for stmt in block:
+        directive, args, line = stmt['directive'], stmt.get('args', []), stmt.get('line')
+        if directive == 'server' and args:
+            server = {'address': args[0], 'weight': None, 'max_fails': None, 'fail_timeout': None,
+                      'max_conns': None, 'backup': False, 'down': False, 'resolve': False,
+                      'slow_start': None, 'route': None, 'drain': False}
+            for param in args[1:]:
+                key, sep, value = param.partition('=')
+                if sep and key in ('weight', 'max_fails', 'max_conns'):
+                    server[key] = int(value) if value.isdigit() else value
+                elif sep and key in ('fail_timeout', 'slow_start', 'route'):
+                    server[key] = value
+                elif not sep and key in _SERVER_FLAG_PARAMS:
+                    server[key] = True
+                else:
+                    unknown.append(('server ' + key, line))
+            options['servers'].append(server)
+        elif directive in ('least_conn', 'ip_hash') and not args:
+            options['method'] = directive
+        elif directive == 'hash' and args:
+            options['method'] = 'hash'
+            options['hash_key'] = args[0]
+            options['consistent'] = 'consistent' in args[1:]
+        elif directive == 'random':
+            options['method'] = 'random'
+            options['random_two'] = 'two' in args
+            for arg in args:
+                if arg.startswith('least_time='):
+                    options['least_time'] = arg.split('=', 1)[1].replace('_inflight', ' inflight')
+        elif directive == 'least_time' and args:
+            options['method'] = 'least_time'
+            options['least_time'] = ' '.join(args)
+        elif directive == 'keepalive' and len(args) == 1:
+            options['keepalive'] = int(args[0]) if args[0].isdigit() else args[0]
+        elif directive == 'keepalive_requests' and len(args) == 1:
+            options['keepalive_requests'] = int(args[0]) if args[0].isdigit() else args[0]
+        elif directive in ('keepalive_time', 'keepalive_timeout', 'resolver_timeout') and len(args) == 1:
+            options[directive] = args[0]
+        elif directive == 'zone' and args:
+            options['zone'] = ' '.join(args)
+        elif directive == 'resolver' and args:
+            options['resolver'] = list(args)
+        elif directive == 'sticky' and args:
+            options['sticky'] = list(args)
+        elif directive == 'ntlm':
+            options['ntlm'] = True
+        elif directive == 'queue' and args:
+            options['queue'] = int(args[0]) if args[0].isdigit() else args[0]
+            for arg in args[1:]:
+                if arg.startswith('timeout='):
+                    options['queue_timeout'] = arg.split('=', 1)[1]
+        elif directive == '#':
+            continue
+        else:
+            unknown.append((directive, line))
+    return options, unknown

@@ -1,0 +1,134 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: balancer.nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: commit
+short_description: Write Nginx configuration files as one validated transaction
+version_added: 0.1.0
+description:
+  - Stages every file of O(files) atomically in its directory, runs C(nginx -t -c nginx_conf) once through
+    O(nginx_binary), and keeps the files when Nginx accepts them.
+  - When Nginx refuses them, or anything else fails, every previous byte is restored and files that did not
+    exist are removed again before the task fails with Nginx's own message. A failed change never stays on
+    disk, and Nginx is never reloaded by this module.
+  - This is the target-side step of the file-writing modules (M(balancer.nginx.upstream) and friends); it
+    needs only Python's standard library on the proxy.
+author:
+  - balancer.nginx developers
+options:
+  files:
+    description: The files of the transaction.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      path:
+        description: Absolute path of the file.
+        type: path
+        required: true
+      content:
+        description: New text of the file. Required with O(files[].state=present).
+        type: str
+      state:
+        description: V(absent) removes the file.
+        type: str
+        default: present
+        choices: [present, absent]
+  expected:
+    description:
+      - Maps a path to the sha1 of the bytes the caller planned against (V(null) for an absent file). When a
+        file changed in between, nothing is written and the task fails.
+    type: dict
+    default: {}
+  nginx_binary:
+    description: Name or path of the Nginx executable.
+    type: str
+    default: nginx
+  nginx_conf:
+    description: Main configuration file, passed to Nginx as C(-c).
+    type: path
+    default: /etc/nginx/nginx.conf
+  validate:
+    description: Run C(nginx -t) once after staging; V(false) writes without testing.
+    type: bool
+    default: true
+  backup:
+    description: Keep a timestamped copy of each file that is replaced or removed.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+---
+- name: Write one upstream file, validated by nginx -t
+  balancer.nginx.commit:
+    files:
+      - path: /etc/nginx/conf.d/app.conf
+        content: |
+          upstream app {
+              server 127.0.0.1:8081;
+          }
+  notify: Reload nginx
+"""
+
+RETURN = r"""
+files:
+  description: What happened to each file.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: /etc/nginx/conf.d/app.conf, changed: true, state: present, backup_file: null}]
+nginx_test:
+  description: Result of the one C(nginx -t), or V(null) when none ran.
+  returned: always
+  type: dict
+  sample: {ok: true, output: "nginx: configuration file /etc/nginx/nginx.conf test is successful"}
+restored:
+  description: What was put back after a failure.
+  returned: failure
+  type: list
+  elements: str
+  sample: [restored /etc/nginx/conf.d/app.conf]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.balancer.nginx.plugins.module_utils import _commit, _specs
+
+
+def main():
+    module = AnsibleModule(argument_spec=_specs.COMMIT, add_file_common_args=True, supports_check_mode=True,
+                           required_if=[])
+    params = module.params
+    files = []
+    for index, item in enumerate(params['files']):
+        if item['state'] == 'present' and item['content'] is None:
+            module.fail_json(msg='files[%d].content: is required with state=present; give the text of %s.'
+                                 % (index, item['path']))
+        files.append({'path': item['path'], 'content': item['content'] if item['state'] == 'present' else None})
+
+    def file_args_for(path):
+        args = module.load_file_common_arguments(module.params, path=path)
+        return args
+
+    _commit.run_transaction(module, files, params['nginx_binary'], params['nginx_conf'],
+                            validate=params['validate'], backup=params['backup'],
+                            expected=params['expected'], file_args_for=file_args_for)
+
+
+if __name__ == '__main__':
+    main()
