@@ -5,22 +5,12 @@
 
 from __future__ import annotations
 
-from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _specs
-from ansible_collections.balancer.nginx.plugins.module_utils._model import Upstream
-from ansible_collections.balancer.nginx.plugins.plugin_utils._nginx_action import NginxFileAction
+from ansible_collections.balancer.nginx.plugins.module_utils import _specs
+from ansible_collections.balancer.nginx.plugins.plugin_utils._nginx_action import SingleFileAction
 
 
-class ActionModule(NginxFileAction):
+class ActionModule(SingleFileAction):
 
+    kind = 'upstream'
     argument_spec = _specs.upstream_spec()
     argument_rules = _specs.UPSTREAM_RULES
-
-    def precheck(self, params):
-        if params['state'] == 'present':
-            Upstream.from_options(params)
-
-    def paths_to_read(self, params):
-        return [_engine.target_path(params, params['name'])]
-
-    def plan(self, params, snapshot):
-        return _engine.plan_upstream(params, snapshot)

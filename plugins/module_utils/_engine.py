@@ -15,15 +15,16 @@ import base64
 import os
 
 from ansible_collections.balancer.nginx.plugins.module_utils import _inspect, _render
-from ansible_collections.balancer.nginx.plugins.module_utils._errors import InspectError
+from ansible_collections.balancer.nginx.plugins.module_utils._errors import InspectError, ModelError
 from ansible_collections.balancer.nginx.plugins.module_utils._features import NginxInfo
-from ansible_collections.balancer.nginx.plugins.module_utils._model import Upstream, check_name
+from ansible_collections.balancer.nginx.plugins.module_utils._model import LogFormat, Upstream, Vhost, check_name
 
 
 class Snapshot(object):
     """What the proxy told us: Nginx version/edition, its config files, the exact bytes of our paths."""
 
-    def __init__(self, info, nginx_conf, files, current, config_ok=True, config_error=None):
+    def __init__(self, info, nginx_conf, files, current, config_ok=True, config_error=None, dirs=None):
+        self.dirs = dirs or {}
         self.info = info
         self.nginx_conf = nginx_conf
         self.files = files
@@ -41,7 +42,16 @@ class Snapshot(object):
             current[path] = dict(item, content=base64.b64decode(item['content_b64'])
                                  if item.get('exists') else None)
         return cls(info, nginx_conf, config.get('files') or {}, current, config.get('ok', True),
-                   config.get('error'))
+                   config.get('error'), result.get('dirs') or {})
+
+    def managed_files(self, directories):
+        """``{path: bytes}`` of the managed files the proxy has in ``directories``."""
+        found = {}
+        for directory in directories:
+            for path, item in (self.dirs.get(directory) or {}).items():
+                if item.get('managed'):
+                    found[path] = base64.b64decode(item['content_b64'])
+        return found
 
     def before(self, path):
         item = self.current.get(path)
@@ -82,9 +92,34 @@ class Plan(object):
         return any(c.changed for c in self.changes)
 
 
-def target_path(params, name):
-    """``path`` if given, else ``conf_dir/NAME.conf``."""
-    return params.get('path') or os.path.join(params.get('conf_dir') or '/etc/nginx/conf.d', name + '.conf')
+UPSTREAM_SUFFIX = '.conf'
+VHOST_SUFFIX = '.vhost.conf'
+LOG_FORMAT_PREFIX = '00-log-format-'
+WEBSOCKET_MAP_NAME = '00-balancer-websocket-map.conf'
+
+
+def conf_dir_of(params):
+    return params.get('conf_dir') or '/etc/nginx/conf.d'
+
+
+def target_path(params, name, kind='upstream', conf_dir=None):
+    """``path`` if given, else the kind's default file name in ``conf_dir``.
+
+    Log formats start with ``00-`` so that Nginx reads them before the vhosts
+    that use them (``include conf.d/*.conf`` reads files in name order).
+    """
+    if params.get('path'):
+        return params['path']
+    directory = conf_dir or conf_dir_of(params)
+    if kind == 'vhost':
+        return os.path.join(directory, name + VHOST_SUFFIX)
+    if kind == 'log_format':
+        return os.path.join(directory, LOG_FORMAT_PREFIX + name + '.conf')
+    return os.path.join(directory, name + UPSTREAM_SUFFIX)
+
+
+def websocket_map_path(conf_dir):
+    return os.path.join(conf_dir, WEBSOCKET_MAP_NAME)
 
 
 def candidate_tree(snapshot, changes):
@@ -98,31 +133,142 @@ def candidate_tree(snapshot, changes):
     return _inspect.ConfigTree(files, snapshot.nginx_conf)
 
 
-def plan_upstream(params, snapshot):
-    """Plan one ``upstream`` module call."""
-    name = params.get('name')
-    check_name('name', name)
-    path = target_path(params, name)
-    before = snapshot.before(path)
-    if params.get('state', 'present') == 'absent':
-        change = FileChange(path, before, None)
-        tree = candidate_tree(snapshot, [change])
-        if not tree.upstream_definitions(name) and not params.get('force'):
-            refs = tree.references(name)
+class Item(object):
+    """One described object of a site: kind, option prefix, options, state and target path."""
+
+    __slots__ = ('kind', 'prefix', 'options', 'state', 'path', 'model')
+
+    def __init__(self, kind, prefix, options, conf_dir):
+        self.kind = kind
+        self.prefix = prefix
+        self.options = options
+        self.state = options.get('state') or 'present'
+        check_name(prefix + 'name', options.get('name'))
+        self.path = target_path(options, options['name'], kind, conf_dir)
+        self.model = None
+        if self.state == 'present':
+            self.model = MODELS[kind].from_options(options, prefix)
+
+    @property
+    def name(self):
+        return self.options['name']
+
+
+MODELS = {'upstream': Upstream, 'vhost': Vhost, 'log_format': LogFormat}
+
+
+def describe(conf_dir, upstreams=(), vhosts=(), log_formats=(), prefixed=True):
+    """Validate every described item (pure model checks, before anything is read)."""
+    items = []
+    for kind, group, key in (('log_format', log_formats, 'log_formats'), ('upstream', upstreams, 'upstreams'),
+                             ('vhost', vhosts, 'vhosts')):
+        for index, options in enumerate(group or []):
+            prefix = '%s[%d].' % (key, index) if prefixed else ''
+            items.append(Item(kind, prefix, options, conf_dir))
+    seen = {}
+    for item in items:
+        other = seen.get(item.path)
+        if other is not None:
+            raise ModelError(item.prefix + 'name', 'writes the same file %s as %sname' % (item.path, other.prefix),
+                             'give each item its own name or path', value=item.name)
+        seen[item.path] = item
+    for kind in MODELS:
+        names = {}
+        for item in items:
+            if item.kind == kind:
+                if item.name in names:
+                    raise ModelError(item.prefix + 'name', 'repeats %sname' % names[item.name],
+                                     'describe each %s once' % kind, value=item.name)
+                names[item.name] = item.prefix
+    return items
+
+
+def paths_to_read(items, conf_dir):
+    paths = set(item.path for item in items)
+    if any(item.kind == 'vhost' for item in items):
+        paths.add(websocket_map_path(conf_dir))
+    return sorted(paths)
+
+
+def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusive=False):
+    """Plan a whole set of items as one transaction: render, then inspect the candidate configuration."""
+    changes = []
+    warnings = []
+    described = set()
+    for item in items:
+        described.add(item.path)
+        if item.kind == 'upstream' and item.model is not None:
+            item.model.check_features(snapshot.info, nginx_plus, item.prefix)
+
+    def render_group(kind, render):
+        for item in items:
+            if item.kind != kind:
+                continue
+            text = None
+            if item.model is not None:
+                payload, text = render(item.model)
+                _inspect.check_roundtrip(text, payload)
+            changes.append(FileChange(item.path, snapshot.before(item.path), text))
+
+    def file_of(make):
+        payload = _render.file_payload([make])
+        return payload, _render.build(payload)
+
+    render_group('log_format', lambda m: file_of(lambda lines: _render.log_format_payload(m, lines)))
+    render_group('upstream', lambda m: file_of(lambda lines: _render.upstream_payload(m, lines)))
+    # Vhosts depend on the upstreams as they will be: which of them keep connections alive.
+    tree = candidate_tree(snapshot, changes)
+    keepalive = set(name for name, stmts in tree.upstreams.items()
+                    if any(s.block and any(c['directive'] == 'keepalive' for c in s.block) for s in stmts))
+    render_group('vhost', lambda m: file_of(lambda lines: _render.vhost_payload(m, keepalive, lines)))
+
+    vhosts = [item for item in items if item.kind == 'vhost' and item.model is not None]
+    if any(item.model.uses_websocket() for item in vhosts):
+        path = websocket_map_path(conf_dir)
+        if path not in described:
+            payload, text = file_of(_render.websocket_map_payload)
+            changes.append(FileChange(path, snapshot.before(path), text))
+            described.add(path)
+    if exclusive:
+        directories = set(os.path.dirname(c.path) for c in changes)
+        for path, before in sorted(snapshot.managed_files(directories).items()):
+            if path not in described:
+                changes.append(FileChange(path, before, None))
+
+    tree = candidate_tree(snapshot, changes)
+    for item in items:
+        if item.model is not None:
+            _inspect.check_http_context(tree, item.path, item.prefix + 'path' if item.options.get('path') else
+                                        'conf_dir', item.kind)
+    for item in items:
+        if item.kind == 'upstream' and item.model is not None:
+            _inspect.check_unique_upstream(tree, item.name, item.path, item.prefix + 'name')
+        elif item.kind == 'upstream' and not force and not tree.upstream_definitions(item.name):
+            refs = tree.references(item.name)
             if refs:
                 raise InspectError(
-                    'state', 'cannot remove upstream %r: proxy_pass still refers to it at %s'
-                    % (name, ', '.join(r.where() for r in refs)),
+                    item.prefix + 'state',
+                    'cannot remove upstream %r: proxy_pass still refers to it at %s'
+                    % (item.name, ', '.join(r.where() for r in refs)),
                     'change those proxy_pass lines first, or set force: true', value='absent')
-        return Plan([change], {'path': path, 'upstream': None, 'content': None})
+        elif item.kind == 'log_format' and item.model is not None:
+            _inspect.check_unique_log_format(tree, item.name, item.path, item.prefix + 'name')
+    for item in vhosts:
+        for index, location in enumerate(item.model.locations):
+            if location.upstream is not None and not tree.upstream_definitions(location.upstream):
+                raise InspectError(
+                    '%slocations[%d].upstream' % (item.prefix, index) if item.options.get('locations')
+                    else item.prefix + 'upstream',
+                    'is not defined as an upstream in the proxy\'s configuration',
+                    'define it first (balancer.nginx.upstream, or in the same site call), or use pass for a '
+                    'literal URL', value=location.upstream)
+        _inspect.check_access_log_formats(tree, item.path, item.prefix + 'access_log.format')
+        warnings.extend(item.model.retry_warnings(item.prefix))
+    # Exclusive pruning may remove what something else still uses.
+    for change in changes:
+        if change.after is None and change.path not in described and change.before is not None:
+            _inspect.check_nothing_lost(tree, change.path, change.before_text)
+    return Plan(changes, warnings=warnings)
 
-    upstream = Upstream.from_options(params)
-    upstream.check_features(snapshot.info, params.get('nginx_plus', False))
-    payload = _render.file_payload([lambda lines: _render.upstream_payload(upstream, lines)])
-    text = _render.build(payload)
-    _inspect.check_roundtrip(text, payload)
-    change = FileChange(path, before, text)
-    tree = candidate_tree(snapshot, [change])
-    _inspect.check_http_context(tree, path)
-    _inspect.check_unique_upstream(tree, name, path)
-    return Plan([change], {'path': path, 'upstream': upstream.to_options(), 'content': text})
+
+GROUPS = {'upstream': 'upstreams', 'vhost': 'vhosts', 'log_format': 'log_formats'}

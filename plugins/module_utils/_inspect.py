@@ -207,22 +207,26 @@ class ConfigTree(object):
         return self.upstreams.get(name, [])
 
 
-def check_http_context(tree, path, option='path'):
+_DIRECTIVE_OF_KIND = {'upstream': 'upstream', 'vhost': 'server', 'log_format': 'log_format'}
+
+
+def check_http_context(tree, path, option='path', kind='upstream'):
     """The file at ``path`` must be included in the ``http`` context and nowhere else."""
     contexts = tree.contexts_for(path)
     if not contexts:
         raise InspectError(
             option,
-            'is not included by %s, so Nginx would never read it' % tree.nginx_conf,
+            '%s is not included by %s, so Nginx would never read it' % (path, tree.nginx_conf),
             'write it into a directory that the http block includes (conf_dir), or add '
-            '"include %s/*.conf;" inside http {}' % os.path.dirname(path), value=path)
+            '"include %s/*.conf;" inside http {}' % os.path.dirname(path))
     for context, stmt in contexts:
         if context != ('http',):
             raise InspectError(
                 option,
-                'is included inside %s at %s, where "upstream" is not allowed (Nginx: "upstream directive is '
-                'not allowed here")' % (' > '.join(context) or 'the main context', stmt.where()),
-                'write it into a directory included directly in http {} (conf_dir)', value=path)
+                '%s is included inside %s at %s, where "%s" is not allowed (Nginx: "%s directive is not allowed '
+                'here")' % (path, ' > '.join(context) or 'the main context', stmt.where(), _DIRECTIVE_OF_KIND[kind],
+                            _DIRECTIVE_OF_KIND[kind]),
+                'write it into a directory included directly in http {} (conf_dir)')
 
 
 def check_unique_upstream(tree, name, path, option='name'):
@@ -233,6 +237,58 @@ def check_unique_upstream(tree, name, path, option='name'):
                 option,
                 'upstream %r is already defined in %s' % (name, stmt.where()),
                 'remove it there, or choose another name', value=name)
+
+
+def check_unique_log_format(tree, name, path, option='name'):
+    """No other file may define log format ``name`` (Nginx: duplicate "log_format" name)."""
+    for stmt in tree.log_formats.get(name, []):
+        if stmt.file != path:
+            raise InspectError(option, 'log format %r is already defined in %s' % (name, stmt.where()),
+                               'remove it there, or choose another name', value=name)
+
+
+def check_access_log_formats(tree, path, option='access_log.format'):
+    """Every ``access_log`` in ``path`` names a format that Nginx has read before it."""
+    for stmt in tree.access_logs:
+        if stmt.file != path or len(stmt.args) < 2 or stmt.args[0] == 'off':
+            continue
+        name = stmt.args[1]
+        if name == 'combined' or '=' in name:
+            continue
+        definitions = [d for d in tree.log_formats.get(name, []) if d.context == ('http',)]
+        if not definitions:
+            raise InspectError(option, 'log format %r is not defined in the proxy\'s configuration' % name,
+                               'define it first (balancer.nginx.log_format, or log_formats in the same site call)',
+                               value=name)
+        first = min(definitions, key=lambda d: d.order)
+        if first.order > stmt.order:
+            raise InspectError(
+                option, 'log format %r is defined in %s, which Nginx reads after its use at %s'
+                % (name, first.where(), stmt.where()),
+                'put the log_format in a file that sorts before the vhost (log_format writes 00-log-format-NAME.conf)',
+                value=name)
+
+
+def check_nothing_lost(tree, removed_path, removed_text, option='exclusive'):
+    """Removing a file must not leave a proxy_pass without its upstream or an access_log without its format."""
+    try:
+        parsed = parse_text(removed_text)
+    except ValueError:
+        return
+    for stmt in parsed:
+        name = (stmt.get('args') or [None])[0]
+        if stmt['directive'] == 'upstream' and name and not tree.upstream_definitions(name):
+            refs = tree.references(name)
+            if refs:
+                raise InspectError(option, 'would remove %s, which defines upstream %r still used at %s'
+                                   % (removed_path, name, ', '.join(r.where() for r in refs)),
+                                   'describe that upstream in this call too, or set exclusive: false')
+        if stmt['directive'] == 'log_format' and name and not tree.log_formats.get(name):
+            users = [a for a in tree.access_logs if len(a.args) > 1 and a.args[1] == name]
+            if users:
+                raise InspectError(option, 'would remove %s, which defines log format %r still used at %s'
+                                   % (removed_path, name, ', '.join(u.where() for u in users)),
+                                   'describe that log format in this call too, or set exclusive: false')
 
 
 def check_roundtrip(text, payload):

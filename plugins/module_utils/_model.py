@@ -371,3 +371,265 @@ class Upstream(object):
 
     def __repr__(self):
         return 'Upstream(%r)' % self.to_options()
+
+
+# --------------------------------------------------------------------------
+# log formats
+# --------------------------------------------------------------------------
+
+ESCAPES = ('default', 'json', 'none')
+BUILTIN_LOG_FORMATS = ('combined',)
+UPSTREAM_DEBUG = 'upstream_debug'
+UPSTREAM_DEBUG_FORMAT = ('$remote_addr $host $request status=$status upstream=$upstream_addr '
+                         'upstream_status=$upstream_status upstream_response_time=$upstream_response_time')
+
+
+class LogFormat(object):
+    """A named ``log_format``."""
+
+    __slots__ = ('name', 'format', 'escape')
+
+    def __init__(self, name, format, escape=None):
+        self.name = name
+        self.format = format
+        self.escape = escape
+
+    @classmethod
+    def from_options(cls, options, prefix=''):
+        check_name(prefix + 'name', options.get('name'))
+        name = options['name']
+        if name in BUILTIN_LOG_FORMATS:
+            raise ModelError(prefix + 'name', 'is built into Nginx and cannot be redefined', 'choose another name',
+                             value=name)
+        fmt = options.get('format')
+        if fmt is None:
+            if name != UPSTREAM_DEBUG:
+                raise ModelError(prefix + 'format', 'is required (only %s has a ready format)' % UPSTREAM_DEBUG,
+                                 'give the format string, e.g. "$remote_addr $status $upstream_addr"')
+            fmt = [UPSTREAM_DEBUG_FORMAT]
+        if isinstance(fmt, str):
+            fmt = [fmt]
+        if not isinstance(fmt, list) or not fmt:
+            raise ModelError(prefix + 'format', 'must be a string or a non-empty list of strings',
+                             'give the format string')
+        parts = []
+        for index, part in enumerate(fmt):
+            part = str(part)
+            option = '%sformat[%d]' % (prefix, index) if len(fmt) > 1 else prefix + 'format'
+            for char in part:
+                if char in '\n\r':
+                    raise ModelError(option, 'contains a line break', 'split it into a list of strings instead',
+                                     value=part)
+            parts.append(part)
+        escape = options.get('escape')
+        if escape is not None and escape not in ESCAPES:
+            raise ModelError(prefix + 'escape', 'is not an escape mode', 'use one of %s' % ', '.join(ESCAPES),
+                             value=escape)
+        return cls(name, parts, escape)
+
+    def to_options(self):
+        return {'name': self.name, 'format': list(self.format), 'escape': self.escape}
+
+
+# --------------------------------------------------------------------------
+# vhosts
+# --------------------------------------------------------------------------
+
+NEXT_UPSTREAM = ('error', 'timeout', 'invalid_header', 'http_500', 'http_502', 'http_503', 'http_504',
+                 'http_403', 'http_404', 'http_429', 'non_idempotent', 'off')
+LOCATION_MODIFIERS = ('=', '~', '~*', '^~')
+DEFAULT_LISTEN = ['80', '[::]:80']
+DEFAULT_PROXY_HEADERS = {
+    'Host': '$host',
+    'X-Real-IP': '$remote_addr',
+    'X-Forwarded-For': '$proxy_add_x_forwarded_for',
+    'X-Forwarded-Proto': '$scheme',
+}
+LOCATION_KEYS = ('path', 'upstream', 'pass', 'next_upstream', 'next_upstream_tries', 'next_upstream_timeout',
+                 'connect_timeout', 'read_timeout', 'send_timeout', 'websocket', 'headers')
+_HEADER_NAME_RE = re.compile(r'^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$')
+_SERVER_NAME_RE = re.compile(r'^[A-Za-z0-9_.*~^$()\[\]\\|?+:-]+$')
+
+
+def _check_value(option, value, what):
+    """A header value or similar: quoted by crossplane, but no line breaks or braces/semicolons."""
+    for char in value:
+        if char in '\n\r;{}#':
+            raise ModelError(option, 'contains %r, which Nginx would read as syntax, not as part of %s'
+                             % (char, what), 'remove it', value=value)
+
+
+class Location(object):
+    __slots__ = LOCATION_KEYS + ('modifier',)
+
+    def __init__(self, **values):
+        for key in LOCATION_KEYS + ('modifier',):
+            setattr(self, key, values.get(key))
+
+    @classmethod
+    def from_options(cls, options, prefix):
+        if not isinstance(options, dict):
+            raise ModelError(prefix, 'must be a dict with a path and an upstream or a pass',
+                             'write {path: /, upstream: NAME}')
+        _unknown_keys(prefix, options, LOCATION_KEYS)
+        raw_path = options.get('path') or '/'
+        raw_path = str(raw_path).strip()
+        parts = raw_path.split(None, 1)
+        modifier = None
+        if len(parts) == 2 and parts[0] in LOCATION_MODIFIERS:
+            modifier, path = parts
+        else:
+            path = raw_path
+        check_syntax(prefix + '.path', path, 'a location path')
+        upstream, literal = options.get('upstream'), options.get('pass')
+        if (upstream is None) == (literal is None):
+            raise ModelError(prefix, 'needs exactly one of upstream and pass',
+                             'set upstream to a group name, or pass to a URL such as http://127.0.0.1:8080')
+        if upstream is not None:
+            check_name(prefix + '.upstream', upstream)
+        if literal is not None:
+            literal = str(literal)
+            check_syntax(prefix + '.pass', literal, 'a URL')
+            if not (literal.startswith('http://') or literal.startswith('https://')):
+                raise ModelError(prefix + '.pass', 'must be an http:// or https:// URL',
+                                 'give e.g. http://127.0.0.1:8080', value=literal)
+        next_upstream = options.get('next_upstream')
+        if next_upstream is not None:
+            if isinstance(next_upstream, str):
+                next_upstream = next_upstream.split()
+            next_upstream = [str(n) for n in next_upstream]
+            for index, item in enumerate(next_upstream):
+                if item not in NEXT_UPSTREAM:
+                    raise ModelError('%s.next_upstream[%d]' % (prefix, index), 'is not a proxy_next_upstream '
+                                     'condition', 'use %s' % ', '.join(NEXT_UPSTREAM), value=item)
+            if 'off' in next_upstream and len(next_upstream) > 1:
+                raise ModelError(prefix + '.next_upstream', 'combines off with other conditions',
+                                 'use off alone, or drop it')
+        headers = options.get('headers') or {}
+        if not isinstance(headers, dict):
+            raise ModelError(prefix + '.headers', 'must be a dict of header name to value',
+                             'write {X-Request-Id: $request_id}')
+        clean = {}
+        for name in sorted(headers):
+            if not _HEADER_NAME_RE.match(str(name)):
+                raise ModelError('%s.headers' % prefix, 'has an invalid header name', 'use letters, digits and -',
+                                 value=name)
+            value = '' if headers[name] is None else str(headers[name])
+            _check_value('%s.headers.%s' % (prefix, name), value, 'a header value')
+            clean[str(name)] = value
+        return cls(path=path, modifier=modifier, upstream=upstream, **{
+            'pass': literal,
+            'next_upstream': next_upstream,
+            'next_upstream_tries': as_int(prefix + '.next_upstream_tries', options.get('next_upstream_tries'), 0),
+            'next_upstream_timeout': as_time(prefix + '.next_upstream_timeout', options.get('next_upstream_timeout')),
+            'connect_timeout': as_time(prefix + '.connect_timeout', options.get('connect_timeout')),
+            'read_timeout': as_time(prefix + '.read_timeout', options.get('read_timeout')),
+            'send_timeout': as_time(prefix + '.send_timeout', options.get('send_timeout')),
+            'websocket': as_bool(prefix + '.websocket', options.get('websocket')),
+            'headers': clean,
+        })
+
+    @property
+    def full_path(self):
+        return (self.modifier + ' ' + self.path) if self.modifier else self.path
+
+    def to_options(self):
+        options = dict((key, getattr(self, key)) for key in LOCATION_KEYS)
+        options['path'] = self.full_path
+        return options
+
+
+class Vhost(object):
+    __slots__ = ('name', 'server_name', 'listen', 'locations', 'proxy_headers', 'access_log',
+                 'ssl_certificate', 'ssl_certificate_key')
+
+    def __init__(self, **values):
+        for key in self.__slots__:
+            setattr(self, key, values.get(key))
+
+    @classmethod
+    def from_options(cls, options, prefix=''):
+        check_name(prefix + 'name', options.get('name'))
+        server_name = options.get('server_name')
+        if server_name is None:
+            server_name = []
+        if isinstance(server_name, str):
+            server_name = server_name.split()
+        server_name = [str(s) for s in server_name]
+        for index, item in enumerate(server_name):
+            option = '%sserver_name[%d]' % (prefix, index)
+            check_syntax(option, item, 'a server name')
+            if not _SERVER_NAME_RE.match(item):
+                raise ModelError(option, 'is not a server name', 'give a host name such as www.example.com',
+                                 value=item)
+        listen = options.get('listen')
+        if listen is None:
+            listen = list(DEFAULT_LISTEN)
+        if isinstance(listen, (str, int)):
+            listen = [listen]
+        listen = [str(item) for item in listen]
+        if not listen:
+            raise ModelError(prefix + 'listen', 'is empty', 'give at least one address or port, e.g. 80')
+        for index, item in enumerate(listen):
+            check_syntax('%slisten[%d]' % (prefix, index), item, 'a listen address', allow_space=True)
+        upstream, raw_locations = options.get('upstream'), options.get('locations')
+        if (upstream is None) == (not raw_locations):
+            raise ModelError(prefix + 'upstream', 'a vhost needs exactly one of upstream and locations',
+                             'set upstream (proxied at /) or list locations')
+        if upstream is not None:
+            raw_locations = [{'path': '/', 'upstream': upstream}]
+        locations = [Location.from_options(item, '%slocations[%d]' % (prefix, index))
+                     for index, item in enumerate(raw_locations)]
+        seen = {}
+        for index, location in enumerate(locations):
+            if location.full_path in seen:
+                raise ModelError('%slocations[%d].path' % (prefix, index), 'repeats locations[%d].path'
+                                 % seen[location.full_path], 'give each location its own path',
+                                 value=location.full_path)
+            seen[location.full_path] = index
+        proxy_headers = options.get('proxy_headers')
+        if proxy_headers is None:
+            proxy_headers = dict(DEFAULT_PROXY_HEADERS)
+        if not isinstance(proxy_headers, dict):
+            raise ModelError(prefix + 'proxy_headers', 'must be a dict of header name to value',
+                             'write {Host: $host}')
+        headers = {}
+        for name in proxy_headers:
+            if not _HEADER_NAME_RE.match(str(name)):
+                raise ModelError(prefix + 'proxy_headers', 'has an invalid header name', 'use letters, digits and -',
+                                 value=name)
+            value = '' if proxy_headers[name] is None else str(proxy_headers[name])
+            _check_value('%sproxy_headers.%s' % (prefix, name), value, 'a header value')
+            headers[str(name)] = value
+        access_log = options.get('access_log')
+        if access_log is not None:
+            if isinstance(access_log, str):
+                access_log = {'path': access_log}
+            path = access_log.get('path')
+            if not path:
+                raise ModelError(prefix + 'access_log.path', 'is required', 'give a log file path, or off')
+            check_syntax(prefix + 'access_log.path', str(path), 'a file path')
+            fmt = access_log.get('format')
+            if fmt is not None:
+                check_name(prefix + 'access_log.format', fmt)
+            access_log = {'path': str(path), 'format': fmt}
+        cert, key = options.get('ssl_certificate'), options.get('ssl_certificate_key')
+        if (cert is None) != (key is None):
+            raise ModelError(prefix + 'ssl_certificate', 'and ssl_certificate_key go together',
+                             'give both, or neither')
+        for option, value in (('ssl_certificate', cert), ('ssl_certificate_key', key)):
+            if value is not None:
+                check_syntax(prefix + option, str(value), 'a file path')
+        return cls(name=options['name'], server_name=server_name, listen=listen, locations=locations,
+                   proxy_headers=headers, access_log=access_log, ssl_certificate=cert, ssl_certificate_key=key)
+
+    def upstream_names(self):
+        return [loc.upstream for loc in self.locations if loc.upstream is not None]
+
+    def uses_websocket(self):
+        return any(loc.websocket for loc in self.locations)
+
+    def retry_warnings(self, prefix=''):
+        return ['%slocations[%d].next_upstream: includes non_idempotent, so POST, LOCK and PATCH requests may be '
+                'sent to more than one server' % (prefix, index)
+                for index, loc in enumerate(self.locations) if loc.next_upstream and 'non_idempotent' in loc.next_upstream]

@@ -220,3 +220,99 @@ def upstream_options_from_block(name, block):
         else:
             unknown.append((directive, line))
     return options, unknown
+
+
+# --------------------------------------------------------------------------
+# log formats, vhosts and the shared websocket map
+# --------------------------------------------------------------------------
+
+UPGRADE_VARIABLE = '$balancer_connection_upgrade'
+
+
+def log_format_payload(log_format, lines=None):
+    lines = lines or _Lines()
+    args = [log_format.name]
+    if log_format.escape:
+        args.append('escape=' + log_format.escape)
+    return _stmt(lines, 'log_format', args + list(log_format.format))
+
+
+def render_log_format(log_format):
+    return build(file_payload([lambda lines: log_format_payload(log_format, lines)]))
+
+
+def websocket_map_payload(lines=None):
+    """``map $http_upgrade $balancer_connection_upgrade``: 'upgrade' for upgrades, empty otherwise.
+
+    An empty Connection value is not sent, so plain requests keep upstream keepalive.
+    """
+    lines = lines or _Lines()
+    head = _stmt(lines, 'map', ['$http_upgrade', UPGRADE_VARIABLE], block=[])
+    head['block'].append(_stmt(lines, 'default', ['upgrade']))
+    head['block'].append(_stmt(lines, '', ['']))
+    return head
+
+
+def render_websocket_map():
+    return build(file_payload([websocket_map_payload]))
+
+
+def location_headers(vhost, location, keepalive):
+    """Every ``proxy_set_header`` of a location, in a stable order.
+
+    All of them are written in each location: Nginx drops inherited
+    ``proxy_set_header`` lines as soon as a level sets one of its own.
+    """
+    headers = dict(vhost.proxy_headers)
+    headers.update(location.headers or {})
+    if location.websocket:
+        headers['Upgrade'] = '$http_upgrade'
+        headers['Connection'] = UPGRADE_VARIABLE
+    elif keepalive and 'Connection' not in (location.headers or {}):
+        headers['Connection'] = ''
+    return [(name, headers[name]) for name in sorted(headers, key=lambda n: (n.lower(), n))]
+
+
+def location_payload(vhost, location, keepalive_upstreams, lines):
+    args = [location.modifier, location.path] if location.modifier else [location.path]
+    head = _stmt(lines, 'location', args, block=[])
+    block = head['block']
+    target = location.__getattribute__('pass') or 'http://' + location.upstream
+    block.append(_stmt(lines, 'proxy_pass', [target]))
+    keepalive = location.upstream is not None and location.upstream in keepalive_upstreams
+    if keepalive or location.websocket:
+        block.append(_stmt(lines, 'proxy_http_version', ['1.1']))
+    for name, value in location_headers(vhost, location, keepalive):
+        block.append(_stmt(lines, 'proxy_set_header', [name, value]))
+    if location.next_upstream:
+        block.append(_stmt(lines, 'proxy_next_upstream', location.next_upstream))
+    for key in ('next_upstream_tries', 'next_upstream_timeout', 'connect_timeout', 'read_timeout', 'send_timeout'):
+        value = getattr(location, key)
+        if value is not None:
+            block.append(_stmt(lines, 'proxy_' + key, [value]))
+    return head
+
+
+def vhost_payload(vhost, keepalive_upstreams, lines=None):
+    lines = lines or _Lines()
+    head = _stmt(lines, 'server', [], block=[])
+    block = head['block']
+    for item in vhost.listen:
+        block.append(_stmt(lines, 'listen', item.split()))
+    if vhost.server_name:
+        block.append(_stmt(lines, 'server_name', vhost.server_name))
+    if vhost.ssl_certificate:
+        block.append(_stmt(lines, 'ssl_certificate', [vhost.ssl_certificate]))
+        block.append(_stmt(lines, 'ssl_certificate_key', [vhost.ssl_certificate_key]))
+    if vhost.access_log:
+        args = [vhost.access_log['path']]
+        if vhost.access_log.get('format'):
+            args.append(vhost.access_log['format'])
+        block.append(_stmt(lines, 'access_log', args))
+    for location in vhost.locations:
+        block.append(location_payload(vhost, location, keepalive_upstreams, lines))
+    return head
+
+
+def render_vhost(vhost, keepalive_upstreams):
+    return build(file_payload([lambda lines: vhost_payload(vhost, keepalive_upstreams, lines)]))

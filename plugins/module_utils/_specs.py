@@ -73,6 +73,14 @@ UPSTREAM_OPTIONS = dict(
     force=dict(type='bool', default=False),
 )
 
+def _with_common(*parts):
+    spec = copy.deepcopy(COMMON)
+    for part in parts:
+        spec.update(copy.deepcopy(part))
+    spec.update(copy.deepcopy(FILE_COMMON_ARGS))
+    return spec
+
+
 UPSTREAM_RULES = dict(
     required_if=[
         ('state', 'present', ['servers']),
@@ -90,11 +98,97 @@ UPSTREAM_RULES = dict(
 
 
 def upstream_spec():
-    spec = copy.deepcopy(COMMON)
-    spec.update(copy.deepcopy(UPSTREAM_OPTIONS))
-    spec.update(copy.deepcopy(FILE_COMMON_ARGS))
-    return spec
+    return _with_common(UPSTREAM_OPTIONS)
 
+
+LOCATION = dict(
+    path=dict(type='str', default='/'),
+    upstream=dict(type='str'),
+    **{'pass': dict(type='str')}
+)
+LOCATION.update(
+    next_upstream=dict(type='list', elements='str',
+                       choices=['error', 'timeout', 'invalid_header', 'http_500', 'http_502', 'http_503', 'http_504',
+                                'http_403', 'http_404', 'http_429', 'non_idempotent', 'off']),
+    next_upstream_tries=dict(type='int'),
+    next_upstream_timeout=dict(type='str'),
+    connect_timeout=dict(type='str'),
+    read_timeout=dict(type='str'),
+    send_timeout=dict(type='str'),
+    websocket=dict(type='bool', default=False),
+    headers=dict(type='dict'),
+)
+
+ACCESS_LOG = dict(
+    path=dict(type='str', required=True),
+    format=dict(type='str'),
+)
+
+VHOST_OPTIONS = dict(
+    name=dict(type='str', required=True),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    server_name=dict(type='list', elements='str'),
+    listen=dict(type='list', elements='str', default=['80', '[::]:80']),
+    upstream=dict(type='str'),
+    locations=dict(type='list', elements='dict', options=LOCATION,
+                   mutually_exclusive=[('upstream', 'pass')], required_one_of=[('upstream', 'pass')]),
+    proxy_headers=dict(type='dict', default={
+        'Host': '$host',
+        'X-Real-IP': '$remote_addr',
+        'X-Forwarded-For': '$proxy_add_x_forwarded_for',
+        'X-Forwarded-Proto': '$scheme',
+    }),
+    access_log=dict(type='dict', options=ACCESS_LOG),
+    ssl_certificate=dict(type='path'),
+    ssl_certificate_key=dict(type='path', no_log=False),
+)
+
+VHOST_RULES = dict(
+    mutually_exclusive=[('upstream', 'locations')],
+    required_if=[('state', 'present', ('upstream', 'locations'), True)],
+    required_together=[('ssl_certificate', 'ssl_certificate_key')],
+)
+
+LOG_FORMAT_OPTIONS = dict(
+    name=dict(type='str', required=True),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    format=dict(type='raw'),
+    escape=dict(type='str', choices=['default', 'json', 'none']),
+)
+
+
+def vhost_spec():
+    return _with_common(VHOST_OPTIONS)
+
+
+def log_format_spec():
+    return _with_common(LOG_FORMAT_OPTIONS)
+
+
+def _item(options, rules):
+    """A site list item: the single module's options plus its own path, with its rules."""
+    item = copy.deepcopy(options)
+    item['path'] = dict(type='path')
+    item.pop('force', None)
+    return dict(type='list', elements='dict', default=[], options=item, **copy.deepcopy(rules))
+
+
+def site_spec():
+    return _with_common(dict(
+        upstreams=_item(UPSTREAM_OPTIONS, UPSTREAM_RULES),
+        vhosts=_item(VHOST_OPTIONS, VHOST_RULES),
+        log_formats=_item(LOG_FORMAT_OPTIONS, {}),
+        exclusive=dict(type='bool', default=False),
+        force=dict(type='bool', default=False),
+    ))
+
+
+CONFIG_INFO = dict(
+    nginx_conf=dict(type='path', default='/etc/nginx/nginx.conf'),
+    nginx_binary=dict(type='str', default='nginx'),
+    test=dict(type='bool', default=False),
+    upstream=dict(type='str'),
+)
 
 SNAPSHOT = dict(
     nginx_binary=dict(type='str', default='nginx'),

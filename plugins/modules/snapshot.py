@@ -85,10 +85,12 @@ paths:
   type: dict
   sample: {/etc/nginx/conf.d/app.conf: {exists: true, content_b64: "dXBzdHJlYW0=", sha1: "0beec7b5", mode: "0644"}}
 dirs:
-  description: For each of O(dirs), the C(*.conf) files in it and whether each carries the managed header.
+  description:
+    - For each of O(dirs), the C(*.conf) files in it, whether each carries the collection's header comment, and
+      the bytes (base64) of those that do.
   returned: always
   type: dict
-  sample: {/etc/nginx/conf.d: {/etc/nginx/conf.d/app.conf: true}}
+  sample: {/etc/nginx/conf.d: {/etc/nginx/conf.d/app.conf: {managed: true, content_b64: "IyBNYW5hZ2Vk"}}}
 """
 
 import base64
@@ -120,6 +122,7 @@ def _path_info(path):
 
 
 def _dir_info(directory):
+    """``{path: {managed, content_b64}}`` of the ``*.conf`` files in ``directory`` (bytes only for managed ones)."""
     found = {}
     if not os.path.isdir(directory):
         return found
@@ -127,8 +130,10 @@ def _dir_info(directory):
         path = os.path.join(directory, name)
         if not name.endswith('.conf') or not os.path.isfile(path):
             continue
-        with open(path, 'rb') as handle:
-            found[path] = _nginx.is_managed(handle.readline())
+        data = _commit.read_bytes(path) or b''
+        managed = _nginx.is_managed(data.split(b'\n', 1)[0])
+        found[path] = {'managed': managed,
+                       'content_b64': base64.b64encode(data).decode('ascii') if managed else None}
     return found
 
 

@@ -12,13 +12,14 @@ subclass supplies the argument spec and ``plan()``; nothing else.
 from __future__ import annotations
 
 import hashlib
+import os
 
 from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.balancer.nginx.plugins.module_utils import _render, _specs
+from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _render, _specs
 from ansible_collections.balancer.nginx.plugins.module_utils._engine import Snapshot
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError
 
@@ -43,81 +44,84 @@ def file_diff(change):
 
 
 class NginxFileAction(ActionBase):
-    """Base class: subclasses set ``argument_spec``/``argument_rules`` and implement ``plan``."""
+    """Base class of the file-writing modules' action plugins.
+
+    A subclass sets ``argument_spec``/``argument_rules`` and says which items
+    a call describes (``describe``) and what it returns (``result_of``).
+    """
 
     TRANSFERS_FILES = False
     argument_spec = None
     argument_rules = None
 
-    def paths_to_read(self, params):
-        """Paths whose exact bytes the plan compares against."""
+    def describe(self, params):
+        """Validated ``_engine.Item`` list (pure model checks, before any round trip)."""
         raise NotImplementedError
 
-    def plan(self, params, snapshot):
-        """Return an ``_engine.Plan`` or raise ``BalancerError``."""
-        raise NotImplementedError
+    def result_of(self, params, items, plan):
+        """Module-specific return values."""
+        return {}
 
-    def precheck(self, params):
-        """Pure model checks before any round trip (so bad input costs no remote call)."""
-
-    def _module(self, name, args, task_vars):
-        result = self._execute_module(module_name=name, module_args=args, task_vars=task_vars)
-        return result
-
-    def read_proxy(self, params, task_vars, paths):
-        result = self._module('balancer.nginx.snapshot', {
+    def read_proxy(self, params, task_vars, paths, dirs=()):
+        result = self._execute_module(module_name='balancer.nginx.snapshot', module_args={
             'nginx_binary': params['nginx_binary'],
             'nginx_conf': params['nginx_conf'],
             'paths': sorted(set(paths)),
-        }, task_vars)
+            'dirs': sorted(set(dirs)),
+        }, task_vars=task_vars)
         if result.get('failed'):
-            raise AnsibleActionFail(result.get('msg', 'reading the proxy failed'), result=result)
+            raise AnsibleActionFail(result.get('msg', 'reading the proxy failed'))
         return Snapshot.from_result(result, params['nginx_conf'])
+
+    def validated(self):
+        if not _render.HAS_CROSSPLANE:
+            raise AnsibleActionFail(missing_required_lib('crossplane') + ' (on the controller)',
+                                    result={'exception': _render.CROSSPLANE_IMPORT_ERROR})
+        validation, dummy = self.validate_argument_spec(argument_spec=self.argument_spec,
+                                                        **(self.argument_rules or {}))
+        return validation.validated_parameters
 
     def run(self, tmp=None, task_vars=None):
         result = super(NginxFileAction, self).run(tmp, task_vars)
         del tmp
-        if not _render.HAS_CROSSPLANE:
-            raise AnsibleActionFail(missing_required_lib('crossplane') + ' (on the controller)',
-                                    result={'exception': _render.CROSSPLANE_IMPORT_ERROR})
-        validation, _ = self.validate_argument_spec(argument_spec=self.argument_spec, **(self.argument_rules or {}))
-        params = validation.validated_parameters
+        params = self.validated()
+        conf_dir = _engine.conf_dir_of(params)
+        exclusive = bool(params.get('exclusive'))
         try:
-            self.precheck(params)
-            snapshot = self.read_proxy(params, task_vars, self.paths_to_read(params))
-            plan = self.plan(params, snapshot)
+            items = self.describe(params)
+            paths = _engine.paths_to_read(items, conf_dir)
+            dirs = set(os.path.dirname(p) for p in paths) if exclusive else ()
+            snapshot = self.read_proxy(params, task_vars, paths, dirs)
+            plan = _engine.plan_site(items, snapshot, conf_dir, params['nginx_plus'], params.get('force', False),
+                                     exclusive)
         except BalancerError as exc:
             raise AnsibleActionFail(str(exc))
-        result.update(plan.result)
+        result.update(self.result_of(params, items, plan))
         for warning in plan.warnings:
             self._display.warning(warning)
         changes = [c for c in plan.changes if c.changed]
         file_args = dict((k, params[k]) for k in FILE_ARG_KEYS if params.get(k) not in (None, False))
+        present = [c for c in plan.changes if c.after is not None]
+        touched = changes + [c for c in present if not c.changed] if file_args else changes
         if self._task.diff and changes:
             diffs = [file_diff(c) for c in changes]
             result['diff'] = diffs[0] if len(diffs) == 1 else diffs
-        attrs_to_check = file_args and [c for c in plan.changes if c.after is not None]
-        if not changes and not attrs_to_check:
-            result['changed'] = False
+        if not touched or (self._task.check_mode and not file_args):
+            result['changed'] = bool(changes)
             return result
-        if self._task.check_mode and not attrs_to_check:
-            result['changed'] = True
-            return result
-        commit_args = dict(file_args)
-        commit_args.update({
-            'files': [{'path': c.path, 'content': c.after, 'state': 'absent' if c.after is None else 'present'}
-                      for c in (changes or attrs_to_check)],
-            'expected': dict((c.path, None if c.before is None else hashlib.sha1(c.before).hexdigest())
-                             for c in (changes or attrs_to_check)),
-            'nginx_binary': params['nginx_binary'],
-            'nginx_conf': params['nginx_conf'],
-            'validate': params['validate'],
-            'backup': params['backup'],
-        })
-        committed = self._module('balancer.nginx.commit', commit_args, task_vars)
+        committed = self._execute_module(module_name='balancer.nginx.commit', module_args=dict(
+            file_args,
+            files=[{'path': c.path, 'content': c.after, 'state': 'absent' if c.after is None else 'present'}
+                   for c in touched],
+            expected=dict((c.path, None if c.before is None else hashlib.sha1(c.before).hexdigest())
+                          for c in touched),
+            nginx_binary=params['nginx_binary'],
+            nginx_conf=params['nginx_conf'],
+            validate=params['validate'],
+            backup=params['backup'],
+        ), task_vars=task_vars)
         if committed.get('failed'):
-            result.pop('diff', None) if not changes else None
-            result.update(failed=True, msg=committed.get('msg'), changed=False)
+            result.update(failed=True, changed=False, msg=committed.get('msg'))
             for key in ('nginx_test', 'restored', 'exception'):
                 if key in committed:
                     result[key] = committed[key]
@@ -126,6 +130,22 @@ class NginxFileAction(ActionBase):
         backups = [f['backup_file'] for f in committed.get('files', []) if f.get('backup_file')]
         if backups:
             result['backup_file'] = backups[0] if len(backups) == 1 else backups
-        if not changes:
+        if not result['changed']:
             result.pop('diff', None)
         return result
+
+
+class SingleFileAction(NginxFileAction):
+    """upstream, vhost, log_format: one item, its own file."""
+
+    kind = None
+
+    def describe(self, params):
+        return _engine.describe(_engine.conf_dir_of(params), prefixed=False,
+                                **{_engine.GROUPS[self.kind]: [params]})
+
+    def result_of(self, params, items, plan):
+        item = items[0]
+        change = [c for c in plan.changes if c.path == item.path][0]
+        return {'path': item.path, 'content': change.after,
+                self.kind: item.model.to_options() if item.model is not None else None}

@@ -1,0 +1,16 @@
+# -*- coding: utf-8 -*-
+# Copyright: balancer.nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller side of balancer.nginx.log_format (documentation in plugins/modules/log_format.py)."""
+
+from __future__ import annotations
+
+from ansible_collections.balancer.nginx.plugins.module_utils import _specs
+from ansible_collections.balancer.nginx.plugins.plugin_utils._nginx_action import SingleFileAction
+
+
+class ActionModule(SingleFileAction):
+
+    kind = 'log_format'
+    argument_spec = _specs.log_format_spec()
+    argument_rules = None
