@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import os
 
-from ansible_collections.balancer.nginx.plugins.module_utils import _inspect, _render
+from ansible_collections.balancer.nginx.plugins.module_utils import _inspect, _render, _specs
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import InspectError, ModelError
 from ansible_collections.balancer.nginx.plugins.module_utils._features import NginxInfo
 from ansible_collections.balancer.nginx.plugins.module_utils._model import LogFormat, Upstream, Vhost, check_name
@@ -142,7 +142,18 @@ class Item(object):
         self.kind = kind
         self.prefix = prefix
         self.options = options
+        if prefix:
+            if not isinstance(options, dict):
+                raise ModelError(prefix.rstrip('.'), 'must be a dict of %s options' % kind,
+                                 'write {name: ..., ...} as for balancer.nginx.%s' % kind)
+            unknown = sorted(set(options) - set(_specs.ITEM_KEYS[kind]))
+            if unknown:
+                raise ModelError(prefix.rstrip('.'), 'has unknown option(s) %s' % ', '.join(unknown),
+                                 'use the options of balancer.nginx.%s: %s' % (kind, ', '.join(_specs.ITEM_KEYS[kind])))
         self.state = options.get('state') or 'present'
+        if self.state not in ('present', 'absent'):
+            raise ModelError(prefix + 'state', 'must be present or absent', 'use present or absent',
+                             value=self.state)
         check_name(prefix + 'name', options.get('name'))
         self.path = target_path(options, options['name'], kind, conf_dir)
         self.model = None

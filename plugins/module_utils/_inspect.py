@@ -301,3 +301,100 @@ def check_roundtrip(text, payload):
     if _render.strip_lines(parsed) != _render.strip_lines(payload):
         raise ModelError('content', 'the rendered file parses back to something else than the model',
                          'report this as a bug in balancer.nginx')
+
+
+# --------------------------------------------------------------------------
+# config_info: the parsed active configuration as data
+# --------------------------------------------------------------------------
+
+# Directives whose availability the feature table decides, by context.
+_UPSTREAM_DIRECTIVE_FEATURES = {
+    'least_time': 'least_time', 'sticky': 'sticky', 'ntlm': 'ntlm', 'queue': 'queue', 'zone': 'zone',
+    'keepalive_time': 'keepalive_time', 'keepalive_timeout': 'keepalive_timeout',
+    'keepalive_requests': 'keepalive_requests', 'resolver': 'resolver', 'resolver_timeout': 'resolver_timeout',
+}
+_SERVER_PARAM_FEATURES = {'resolve': 'resolve', 'route': 'route', 'drain': 'drain', 'slow_start': 'slow_start',
+                          'max_conns': 'max_conns'}
+
+
+def _looks_like_upstream_name(host):
+    """A proxy_pass host that Nginx can only find as an upstream (no port, no dot, not an address)."""
+    return bool(host) and '.' not in host and ':' not in host and host != 'localhost'
+
+
+def unsupported_features(tree, info, nginx_plus=False):
+    """Statements of the configuration that the proxy's Nginx lacks, per the feature table."""
+    from ansible_collections.balancer.nginx.plugins.module_utils._features import is_available
+    found = []
+    for stmt in tree.statements:
+        keys = []
+        if stmt.directive == 'health_check':
+            keys.append(('health_check', 'health_check'))
+        in_upstream = stmt.context and stmt.context[-1] == 'upstream'
+        if in_upstream and stmt.directive in _UPSTREAM_DIRECTIVE_FEATURES:
+            keys.append((_UPSTREAM_DIRECTIVE_FEATURES[stmt.directive], stmt.directive))
+        if in_upstream and stmt.directive == 'random':
+            keys.append(('random', 'random'))
+            if any(a.startswith('least_time=') for a in stmt.args):
+                keys.append(('random_least_time', 'random least_time'))
+        if in_upstream and stmt.directive == 'server':
+            for param in stmt.args[1:]:
+                key = param.split('=', 1)[0]
+                if key in _SERVER_PARAM_FEATURES:
+                    keys.append((_SERVER_PARAM_FEATURES[key], 'server ' + key))
+        for key, label in keys:
+            if not is_available(key, info, nginx_plus):
+                found.append({'directive': label, 'file': stmt.file, 'line': stmt.line})
+    return found
+
+
+def describe_config(tree, info, only_upstream=None):
+    """The return values of ``config_info`` (without ``test``)."""
+    upstreams = {}
+    for name in sorted(tree.upstreams):
+        if only_upstream is not None and name != only_upstream:
+            continue
+        stmt = tree.upstreams[name][0]
+        options, dummy = _render.upstream_options_from_block(name, stmt.block or [])
+        options.pop('name')
+        upstreams[name] = {'file': stmt.file, 'line': stmt.line, 'options': options,
+                           'references': [{'file': r.file, 'line': r.line} for r in tree.references(name)]}
+    vhosts = []
+    for server in tree.servers:
+        names, listen, locations = [], [], []
+        for child in server.block:
+            if child['directive'] == 'server_name':
+                names.extend(child.get('args', []))
+            elif child['directive'] == 'listen':
+                listen.append(' '.join(child.get('args', [])))
+            elif child['directive'] == 'location':
+                target = None
+                for inner in child.get('block') or []:
+                    if inner['directive'] == 'proxy_pass' and inner.get('args'):
+                        target = inner['args'][0]
+                locations.append({'path': ' '.join(child.get('args', [])), 'proxy_pass': target})
+            elif child['directive'] == 'proxy_pass' and child.get('args'):
+                locations.append({'path': None, 'proxy_pass': child['args'][0]})
+        vhosts.append({'file': server.file, 'line': server.line, 'server_name': names, 'listen': listen,
+                       'locations': locations})
+    log_formats = {}
+    for name in sorted(tree.log_formats):
+        stmt = tree.log_formats[name][0]
+        args = list(stmt.args[1:])
+        escape = None
+        if args and args[0].startswith('escape='):
+            escape = args.pop(0).split('=', 1)[1]
+        log_formats[name] = {'file': stmt.file, 'line': stmt.line, 'format': args, 'escape': escape}
+    undefined = []
+    for stmt in tree.proxy_passes:
+        host = proxy_pass_upstream(stmt.args[0])
+        if _looks_like_upstream_name(host) and not tree.upstream_definitions(host):
+            undefined.append({'name': host, 'file': stmt.file, 'line': stmt.line})
+    return {
+        'upstreams': upstreams,
+        'vhosts': vhosts,
+        'log_formats': log_formats,
+        'undefined_upstreams': undefined,
+        'unsupported': unsupported_features(tree, info),
+        'nginx': info.as_dict(),
+    }

@@ -126,6 +126,11 @@ def as_bool(option, value):
     raise ModelError(option, 'must be true or false', 'give true or false', value=value)
 
 
+def compact(options):
+    """Leave out unset (None) values: Ansible refuses an explicit null for an option with choices."""
+    return dict((key, value) for key, value in options.items() if value is not None)
+
+
 def _unknown_keys(option, given, known):
     extra = sorted(set(given) - set(known))
     if extra:
@@ -173,7 +178,8 @@ class Server(object):
         )
 
     def to_options(self):
-        return dict((key, getattr(self, key)) for key in SERVER_KEYS)
+        """The server's options; unset ones (None) are left out so the dict can be passed back as is."""
+        return compact(dict((key, getattr(self, key)) for key in SERVER_KEYS))
 
     def __eq__(self, other):
         return isinstance(other, Server) and self.to_options() == other.to_options()
@@ -364,7 +370,7 @@ class Upstream(object):
             options['resolver'] = list(self.resolver)
         if self.sticky is not None:
             options['sticky'] = list(self.sticky)
-        return options
+        return compact(options)
 
     def __eq__(self, other):
         return isinstance(other, Upstream) and self.to_options() == other.to_options()
@@ -555,7 +561,7 @@ class Vhost(object):
             server_name = []
         if isinstance(server_name, str):
             server_name = server_name.split()
-        server_name = [str(s) for s in server_name]
+        server_name = [part for s in server_name for part in str(s).split()]
         for index, item in enumerate(server_name):
             option = '%sserver_name[%d]' % (prefix, index)
             check_syntax(option, item, 'a server name')
@@ -622,6 +628,12 @@ class Vhost(object):
                 check_syntax(prefix + option, str(value), 'a file path')
         return cls(name=options['name'], server_name=server_name, listen=listen, locations=locations,
                    proxy_headers=headers, access_log=access_log, ssl_certificate=cert, ssl_certificate_key=key)
+
+    def to_options(self):
+        return compact({'name': self.name, 'server_name': list(self.server_name), 'listen': list(self.listen),
+                        'locations': [compact(loc.to_options()) for loc in self.locations],
+                        'proxy_headers': dict(self.proxy_headers), 'access_log': self.access_log,
+                        'ssl_certificate': self.ssl_certificate, 'ssl_certificate_key': self.ssl_certificate_key})
 
     def upstream_names(self):
         return [loc.upstream for loc in self.locations if loc.upstream is not None]

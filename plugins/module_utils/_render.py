@@ -180,7 +180,7 @@ def upstream_options_from_block(name, block):
                     server[key] = True
                 else:
                     unknown.append(('server ' + key, line))
-            options['servers'].append(server)
+            options['servers'].append(_compact(server))
         elif directive in ('least_conn', 'ip_hash') and not args:
             options['method'] = directive
         elif directive == 'hash' and args:
@@ -219,7 +219,11 @@ def upstream_options_from_block(name, block):
             continue
         else:
             unknown.append((directive, line))
-    return options, unknown
+    return _compact(options), unknown
+
+
+def _compact(options):
+    return dict((key, value) for key, value in options.items() if value is not None)
 
 
 # --------------------------------------------------------------------------

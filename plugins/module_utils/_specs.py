@@ -165,19 +165,21 @@ def log_format_spec():
     return _with_common(LOG_FORMAT_OPTIONS)
 
 
-def _item(options, rules):
-    """A site list item: the single module's options plus its own path, with its rules."""
-    item = copy.deepcopy(options)
-    item['path'] = dict(type='path')
-    item.pop('force', None)
-    return dict(type='list', elements='dict', default=[], options=item, **copy.deepcopy(rules))
+# Keys a site list item may carry: the single module's own options plus its path.
+ITEM_KEYS = {
+    'upstream': sorted(set(UPSTREAM_OPTIONS) - set(['force']) | set(['path'])),
+    'vhost': sorted(set(VHOST_OPTIONS) | set(['path'])),
+    'log_format': sorted(set(LOG_FORMAT_OPTIONS) | set(['path'])),
+}
 
 
 def site_spec():
+    # The items are validated by the engine's model, option path by option path
+    # (upstreams[0].servers[1].backup), with the same rules as the single modules.
     return _with_common(dict(
-        upstreams=_item(UPSTREAM_OPTIONS, UPSTREAM_RULES),
-        vhosts=_item(VHOST_OPTIONS, VHOST_RULES),
-        log_formats=_item(LOG_FORMAT_OPTIONS, {}),
+        upstreams=dict(type='list', elements='dict', default=[]),
+        vhosts=dict(type='list', elements='dict', default=[]),
+        log_formats=dict(type='list', elements='dict', default=[]),
         exclusive=dict(type='bool', default=False),
         force=dict(type='bool', default=False),
     ))

@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright: balancer.nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: config_info
+short_description: Read the parsed active Nginx configuration of a proxy
+version_added: 0.1.0
+description:
+  - Reads the proxy's whole configuration in one round trip (C(nginx -T), or the files themselves when the
+    configuration does not parse) and returns its upstreams with their servers and parameters, its vhosts with
+    their C(proxy_pass) targets, its log formats, every reference to each upstream, the upstreams that are used
+    but not defined, and the features the proxy's Nginx lacks.
+  - The C(options) of an upstream are the M(balancer.nginx.upstream) options of that group, so a hand-written
+    group can be adopted by passing them back with its name.
+  - Read-only; never fails because the configuration is broken (see O(test)).
+author:
+  - balancer.nginx developers
+options:
+  nginx_conf:
+    description: Main Nginx configuration file.
+    type: path
+    default: /etc/nginx/nginx.conf
+  nginx_binary:
+    description: Name or path of the Nginx executable on the proxy.
+    type: str
+    default: nginx
+  test:
+    description: Also return Nginx's verdict on the configuration in RV(test).
+    type: bool
+    default: false
+  upstream:
+    description: Only return this group in RV(upstreams).
+    type: str
+attributes:
+  action:
+    support: full
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - Needs the C(crossplane) Python library on the controller.
+"""
+
+EXAMPLES = r"""
+---
+- name: Read the configuration
+  balancer.nginx.config_info:
+    test: true
+  register: nginx_config
+
+- name: Find every proxy_pass to the group before removing it
+  ansible.builtin.debug:
+    msg: "{{ nginx_config.upstreams['app'].references | default([]) }}"
+
+- name: Adopt a hand-written group as a managed one
+  balancer.nginx.upstream:
+    name: app
+    method: "{{ nginx_config.upstreams['app'].options.method }}"
+    servers: "{{ nginx_config.upstreams['app'].options.servers }}"
+  when: "'app' in nginx_config.upstreams"
+"""
+
+RETURN = r"""
+upstreams:
+  description:
+    - By name, C(file) and C(line) of the definition, C(options) (the M(balancer.nginx.upstream) options of the
+      group, unset ones left out) and C(references) (C(file) and C(line) of every C(proxy_pass) to it).
+  returned: always
+  type: dict
+  sample: {app: {file: /etc/nginx/conf.d/app.conf, line: 2, options: {method: round_robin, servers: [{address: 10.0.0.1:80}]},
+                 references: [{file: /etc/nginx/conf.d/web.vhost.conf, line: 7}]}}
+vhosts:
+  description: Each C(server {}) of the C(http) context with C(file), C(line), C(server_name), C(listen) and C(locations) (C(path), C(proxy_pass)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{file: /etc/nginx/conf.d/web.vhost.conf, line: 2, server_name: [www.example.com], listen: ["80"],
+            locations: [{path: /, proxy_pass: http://app}]}]
+log_formats:
+  description: By name, C(file), C(line), C(format) (list of strings) and C(escape) (V(null) when not set).
+  returned: always
+  type: dict
+  sample: {upstream_debug: {file: /etc/nginx/conf.d/00-log-format-upstream_debug.conf, line: 2, format: ["$remote_addr"], escape: null}}
+undefined_upstreams:
+  description: C(proxy_pass) targets that can only be upstream names but are not defined, with C(name), C(file), C(line).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: missing_pool, file: /etc/nginx/conf.d/web.conf, line: 9}]
+unsupported:
+  description: Directives and parameters the proxy's Nginx lacks per the feature table, with C(directive), C(file), C(line).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{directive: server slow_start, file: /etc/nginx/conf.d/app.conf, line: 4}]
+nginx:
+  description: C(version) and C(plus) as reported by C(nginx -V).
+  returned: always
+  type: dict
+  sample: {version: 1.22.1, plus: false}
+test:
+  description: Nginx's verdict, C(ok), C(file), C(line), C(message) (the last three V(null) when ok).
+  returned: when O(test=true)
+  type: dict
+  sample: {ok: false, file: /etc/nginx/conf.d/app.conf, line: 3, message: host not found in upstream "x:80"}
+"""

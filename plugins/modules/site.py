@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# Copyright: balancer.nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: site
+short_description: Apply many upstreams, vhosts and log formats as one validated transaction
+version_added: 0.1.0
+description:
+  - Describes a whole proxy, O(log_formats), O(upstreams) and O(vhosts), and applies it as one transaction - one
+    read of the proxy's configuration, every file staged, one C(nginx -t), and every file kept or every file
+    restored. A broken member never reaches disk, and neither do the others.
+  - Each item takes the options of its single-file module, M(balancer.nginx.log_format),
+    M(balancer.nginx.upstream) or M(balancer.nginx.vhost) (without the common options, but with its own
+    C(path)), and is validated with the same rules; errors name the item, for example
+    C(upstreams[1].servers[0].backup).
+  - Vhosts see the upstreams of the same call, so a vhost may proxy to a group that this call creates.
+  - With O(exclusive=true), every managed file (one that carries the collection's header comment) in the
+    directories the call writes to that the call does not describe is removed, whichever module wrote it. Files
+    without the header are never touched. A removal that would leave a C(proxy_pass) or an C(access_log) of
+    another file without its upstream or log format is refused.
+author:
+  - balancer.nginx developers
+options:
+  upstreams:
+    description: Upstream groups, each with the options of M(balancer.nginx.upstream) (C(name), C(servers), C(method), ...).
+    type: list
+    elements: dict
+    default: []
+  vhosts:
+    description: Vhosts, each with the options of M(balancer.nginx.vhost) (C(name), C(upstream) or C(locations), ...).
+    type: list
+    elements: dict
+    default: []
+  log_formats:
+    description: Log formats, each with the options of M(balancer.nginx.log_format) (C(name), C(format), C(escape)).
+    type: list
+    elements: dict
+    default: []
+  exclusive:
+    description: Remove managed files in the written directories that this call does not describe.
+    type: bool
+    default: false
+  force:
+    description: Remove an upstream with C(state=absent) even while C(proxy_pass) lines still refer to it.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - balancer.nginx.common
+  - ansible.builtin.files
+attributes:
+  action:
+    support: full
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+---
+- name: The whole proxy in one transaction
+  balancer.nginx.site:
+    exclusive: true
+    log_formats:
+      - name: upstream_debug
+    upstreams:
+      - name: app
+        servers:
+          - address: 10.0.0.11:8080
+            weight: 3
+          - address: 10.0.0.12:8080
+            weight: 2
+          - address: 10.0.0.13:8080
+        keepalive: 16
+    vhosts:
+      - name: www
+        server_name: www.example.com
+        upstream: app
+        access_log:
+          path: /var/log/nginx/www.upstream.log
+          format: upstream_debug
+  notify: Reload nginx
+"""
+
+RETURN = r"""
+files:
+  description: Every file of the transaction, with C(path), C(changed) and C(state) (V(present) or V(absent)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: /etc/nginx/conf.d/app.conf, changed: true, state: present}]
+backup_file:
+  description: Backup copies of the previous files (a string when there is one).
+  returned: changed and O(backup=true) and a file existed
+  type: raw
+  sample: [/etc/nginx/conf.d/app.conf.12345.2026-11-24@21:00:00~]
+"""

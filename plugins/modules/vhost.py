@@ -1,0 +1,180 @@
+# -*- coding: utf-8 -*-
+# Copyright: balancer.nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: vhost
+short_description: Manage one Nginx server block that proxies to upstream groups
+version_added: 0.1.0
+description:
+  - Writes one C(server {}) into O(conf_dir)/C(NAME.vhost.conf) with C(proxy_pass) to an upstream group at
+    C(/) (O(upstream)) or per location (O(locations)), validated with one C(nginx -t).
+  - Every C(proxy_set_header) is written in each location, because Nginx drops inherited C(proxy_set_header)
+    lines as soon as a level sets one of its own.
+  - Where the upstream keeps connections alive (C(keepalive)), the location gets C(proxy_http_version 1.1) and
+    an empty C(Connection) header. A O(locations[].websocket) location gets C(Upgrade) and C(Connection) from a
+    C(map) that is written once, in O(conf_dir)/C(00-balancer-websocket-map.conf), however many vhosts use it.
+  - An O(upstream) or O(locations[].upstream) that the proxy's configuration does not define, and an
+    O(access_log) whose format is not defined before it, are refused before C(nginx -t).
+  - Warns when O(locations[].next_upstream) includes C(non_idempotent).
+author:
+  - balancer.nginx developers
+options:
+  name:
+    description: Name of the vhost; the file is C(NAME.vhost.conf).
+    type: str
+    required: true
+  state:
+    description: V(present) writes the vhost; V(absent) removes its file.
+    type: str
+    default: present
+    choices: [present, absent]
+  server_name:
+    description: Host names of the vhost, a string or a list.
+    type: list
+    elements: str
+  listen:
+    description: C(listen) values, for example V(80), V([::]:80), V(127.0.0.1:8080) or V(443 ssl).
+    type: list
+    elements: str
+    default: ['80', '[::]:80']
+  upstream:
+    description: Upstream group proxied at C(/). Exactly one of O(upstream) and O(locations).
+    type: str
+  locations:
+    description: Locations, each proxying to an upstream group or to a literal URL.
+    type: list
+    elements: dict
+    suboptions:
+      path:
+        description: Location path, optionally with a modifier (V(= /exact), V(^~ /static/)).
+        type: str
+        default: /
+      upstream:
+        description: Upstream group; must be defined in the proxy's configuration.
+        type: str
+      pass:
+        description: A literal C(http://) or C(https://) URL, not checked against the upstreams.
+        type: str
+      next_upstream:
+        description: C(proxy_next_upstream) conditions on which the request is passed to the next server.
+        type: list
+        elements: str
+        choices: [error, timeout, invalid_header, http_500, http_502, http_503, http_504, http_403, http_404, http_429, non_idempotent, 'off']
+      next_upstream_tries:
+        description: Limit of tries (C(proxy_next_upstream_tries)), V(0) is no limit.
+        type: int
+      next_upstream_timeout:
+        description: Time limit for passing to the next server (C(proxy_next_upstream_timeout)).
+        type: str
+      connect_timeout:
+        description: C(proxy_connect_timeout).
+        type: str
+      read_timeout:
+        description: C(proxy_read_timeout).
+        type: str
+      send_timeout:
+        description: C(proxy_send_timeout).
+        type: str
+      websocket:
+        description: Pass WebSocket upgrades (C(Upgrade) and C(Connection) headers, HTTP/1.1).
+        type: bool
+        default: false
+      headers:
+        description: Extra or overriding C(proxy_set_header) values for this location.
+        type: dict
+  proxy_headers:
+    description: Headers set on every proxied request (merged with O(locations[].headers)).
+    type: dict
+    default:
+      Host: $host
+      X-Real-IP: $remote_addr
+      X-Forwarded-For: $proxy_add_x_forwarded_for
+      X-Forwarded-Proto: $scheme
+  access_log:
+    description: Access log of the vhost.
+    type: dict
+    suboptions:
+      path:
+        description: Log file, or V(off).
+        type: str
+        required: true
+      format:
+        description: Name of a log format defined before the vhost (see M(balancer.nginx.log_format)).
+        type: str
+  ssl_certificate:
+    description: Certificate file for TLS; give a O(listen) value with C(ssl).
+    type: path
+  ssl_certificate_key:
+    description: Key file for TLS, together with O(ssl_certificate).
+    type: path
+extends_documentation_fragment:
+  - balancer.nginx.common
+  - ansible.builtin.files
+attributes:
+  action:
+    support: full
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+---
+- name: One hostname in front of the app group, logging which backend answered
+  balancer.nginx.vhost:
+    name: www
+    server_name: www.example.com
+    upstream: app
+    access_log:
+      path: /var/log/nginx/www.upstream.log
+      format: upstream_debug
+  notify: Reload nginx
+
+- name: Retries, timeouts and a websocket location
+  balancer.nginx.vhost:
+    name: api
+    server_name: [api.example.com, api.internal]
+    locations:
+      - path: /
+        upstream: api
+        next_upstream: [error, timeout, http_502, http_503, http_504]
+        next_upstream_tries: 2
+        connect_timeout: 2s
+        read_timeout: 30s
+      - path: /ws/
+        upstream: api
+        websocket: true
+      - path: = /status
+        pass: http://127.0.0.1:8080/status
+  notify: Reload nginx
+"""
+
+RETURN = r"""
+path:
+  description: The file that holds the vhost.
+  returned: always
+  type: str
+  sample: /etc/nginx/conf.d/www.vhost.conf
+content:
+  description: The rendered file (V(null) with O(state=absent)).
+  returned: always
+  type: str
+  sample: "# Managed by balancer.nginx ...\nserver {\n    listen 80;\n ..."
+vhost:
+  description: The normalized options (V(null) with O(state=absent)).
+  returned: always
+  type: dict
+  sample: {name: www, server_name: [www.example.com], listen: ["80", "[::]:80"], locations: [{path: /, upstream: app}]}
+backup_file:
+  description: The backup copy of the previous file.
+  returned: changed and O(backup=true) and the file existed
+  type: str
+  sample: /etc/nginx/conf.d/www.vhost.conf.12345.2026-11-24@21:00:00~
+"""
