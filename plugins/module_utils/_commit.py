@@ -15,6 +15,7 @@ import hashlib
 import os
 import stat
 import tempfile
+import traceback
 
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
@@ -113,8 +114,6 @@ class Transaction(object):
         """Apply owner/group/mode to the present files; returns True when something changed."""
         changed = False
         for entry in self.entries:
-            if entry.new is None and entry.old is None:
-                continue
             if entry.new is None:
                 continue
             args = file_args_for(entry.path)
@@ -181,7 +180,6 @@ def run_transaction(module, files, nginx_binary, nginx_conf, validate=True, back
         if isinstance(exc, SystemExit):
             raise
         restored = tx.restore()
-        import traceback
         module.fail_json(msg='Writing the configuration failed (%s); restored: %s.'
                              % (to_native(exc), '; '.join(restored) or 'nothing to restore'),
                          exception=traceback.format_exc(), restored=restored)
