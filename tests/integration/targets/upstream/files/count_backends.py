@@ -1,0 +1,93 @@
+"""Send a bounded number of HTTP requests to 127.0.0.1 and count who answered.
+
+Test helper of the upstream integration target (stdlib only). Prints JSON:
+{"total": N, "backends": {NAME: count}, "statuses": {CODE: count},
+ "by_path": {PATH: {NAME: count}}, "elapsed": seconds}
+The backend is identified by a response header (default X-Backend);
+requests that fail at the socket level count under status "error".
+"""
+import argparse
+import json
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+MAX_REQUESTS = 2000
+
+
+def fetch(url, header, timeout):
+    req = urllib.request.Request(url, headers={"Connection": "close"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            resp.read()
+            return str(resp.status), resp.headers.get(header) or "-"
+    except urllib.error.HTTPError as exc:
+        exc.read()
+        return str(exc.code), exc.headers.get(header) or "-"
+    except (urllib.error.URLError, OSError):
+        return "error", "-"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", required=True, help="http://127.0.0.1:PORT")
+    parser.add_argument("--path", action="append", default=[],
+                        help="request path (repeatable; default /)")
+    parser.add_argument("--requests", type=int, default=30,
+                        help="requests per path")
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--header", default="X-Backend")
+    parser.add_argument("--timeout", type=float, default=10.0)
+    args = parser.parse_args()
+
+    host = urllib.parse.urlsplit(args.base).hostname
+    if host != "127.0.0.1":
+        sys.exit("refusing to send traffic anywhere but 127.0.0.1")
+    paths = args.path or ["/"]
+    if args.requests * len(paths) > MAX_REQUESTS:
+        sys.exit("at most %d requests" % MAX_REQUESTS)
+
+    jobs = [p for p in paths for dummy in range(args.requests)]
+    results = [None] * len(jobs)
+    lock = threading.Lock()
+    cursor = [0]
+
+    def worker():
+        while True:
+            with lock:
+                i = cursor[0]
+                if i >= len(jobs):
+                    return
+                cursor[0] += 1
+            results[i] = (jobs[i],) + fetch(args.base + jobs[i], args.header,
+                                            args.timeout)
+
+    start = time.monotonic()
+    if args.concurrency <= 1:
+        worker()
+    else:
+        threads = [threading.Thread(target=worker)
+                   for dummy in range(args.concurrency)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    elapsed = time.monotonic() - start
+
+    backends, statuses, by_path = {}, {}, {}
+    for path, status, name in results:
+        statuses[status] = statuses.get(status, 0) + 1
+        if status == "200":
+            backends[name] = backends.get(name, 0) + 1
+            per = by_path.setdefault(path, {})
+            per[name] = per.get(name, 0) + 1
+    print(json.dumps({"total": len(results), "backends": backends,
+                      "statuses": statuses, "by_path": by_path,
+                      "elapsed": round(elapsed, 3)}, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
