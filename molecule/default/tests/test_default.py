@@ -1,0 +1,135 @@
+"""Real traffic through the converged proxy: config, split, access log, reload, failure.
+
+Every request is sent with curl from inside the container to 127.0.0.1:80, in
+bounded loops. The expected split and the upstream come from the scenario's
+variables (lab_upstream, lab_requests, lab_expected_split).
+"""
+
+import collections
+import re
+import uuid
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def lab(host):
+    return host.ansible.get_variables()
+
+
+@pytest.fixture(scope="module")
+def backends(host):
+    """{port: backend name} from the container's backend env files."""
+    out = host.check_output("grep -H '^PORT=' /etc/balancer-backend/*.env")
+    found = re.findall(r"/([^/\s]+)\.env:PORT=(\d+)", out)
+    return {port: name for name, port in found}
+
+
+def send(host, count, tag):
+    """Send count GET requests to the proxy; return [(status, X-Backend, body)]."""
+    assert 0 < count <= 500
+    script = (
+        "for i in $(seq %d); do "
+        "curl -s --max-time 5 -o /tmp/lab-body -w '%%{http_code} %%header{x-backend} ' "
+        "'http://127.0.0.1/?req=%s-'$i; tr -d '\\n' < /tmp/lab-body; echo; "
+        "done" % (count, tag)
+    )
+    results = []
+    for line in host.check_output(script).splitlines():
+        status, backend, body = (line.split(" ", 2) + ["", ""])[:3]
+        results.append((status, backend, body))
+    assert len(results) == count
+    return results
+
+
+def split(results):
+    return dict(collections.Counter(backend for _, backend, _ in results))
+
+
+def access_log(host, lab, tag, count):
+    """{request id: last upstream address} for the tagged requests, waiting for the log."""
+    path = "/var/log/nginx/%s.access.log" % lab["lab_upstream"]["name"]
+    host.run_expect(
+        [0], "for i in $(seq 50); do [ $(grep -c 'req=%s-' %s) -ge %d ] && exit 0; sleep 0.1; done; exit 1"
+        % (tag, path, count))
+    served = {}
+    for line in host.check_output("grep 'req=%s-' %s" % (tag, path)).splitlines():
+        match = re.search(r"\?req=(\S+) .* upstream=(.*?) upstream_status=", line)
+        assert match, "not an upstream_debug line: %r" % line
+        served[match.group(1)] = match.group(2).split(", ")[-1]
+    return served
+
+
+def reload_nginx(host):
+    """Reload through systemd and wait until the old worker has gone."""
+    old = host.check_output("pgrep -d ' ' -f 'nginx: worker'")
+    host.run_expect([0], "systemctl reload nginx")
+    host.run_expect([0], "for i in $(seq 100); do pgrep -f 'nginx: worker' | grep -qx -e %s || exit 0; sleep 0.1; done; "
+                         "exit 1" % " -e ".join(old.split()))
+    assert host.service("nginx").is_running
+
+
+def set_mode(host, backends, name, mode):
+    """Switch a backend test app's mode and wait until its port reflects it."""
+    port = {v: k for k, v in backends.items()}[name]
+    host.run_expect([0], "echo %s > /run/balancer-backend/%s.control" % (mode, name))
+    listening = "ss -Hltn 'sport = :%s' | grep -q ." % port
+    wanted = "! " + listening if mode == "refuse" else listening
+    host.run_expect([0], "for i in $(seq 50); do %s && exit 0; sleep 0.1; done; exit 1" % wanted)
+
+
+def test_nginx_config_is_valid(host):
+    cmd = host.run("nginx -t")
+    assert cmd.rc == 0, cmd.stderr
+    assert "test is successful" in cmd.stderr
+
+
+def test_upstream_file_lists_the_servers(host, lab):
+    upstream = lab["lab_upstream"]
+    conf = host.file("/etc/nginx/conf.d/%s.conf" % upstream["name"])
+    assert conf.exists
+    text = conf.content_string
+    assert re.search(r"^\s*upstream\s+%s\s*\{" % re.escape(upstream["name"]), text, re.M), text
+    servers = re.findall(r"^\s*server\s+([^\s;]+)", text, re.M)
+    assert servers == [server["address"] for server in upstream["servers"]], text
+
+
+def test_requests_are_split_as_expected(host, lab):
+    results = send(host, lab["lab_requests"], uuid.uuid4().hex[:8])
+    assert [status for status, _, _ in results] == ["200"] * lab["lab_requests"]
+    for _, backend, body in results:
+        assert body == backend, "body %r but X-Backend %r" % (body, backend)
+    assert split(results) == lab["lab_expected_split"]
+
+
+def test_access_log_names_the_backend_of_each_request(host, lab, backends):
+    tag = uuid.uuid4().hex[:8]
+    results = send(host, lab["lab_requests"], tag)
+    served = access_log(host, lab, tag, lab["lab_requests"])
+    for number, (_, backend, _) in enumerate(results, start=1):
+        address = served["%s-%d" % (tag, number)]
+        assert backends[address.rsplit(":", 1)[1]] == backend, "request %d: log %s, X-Backend %s" % (
+            number, address, backend)
+
+
+def test_reload_keeps_nginx_answering(host, lab):
+    reload_nginx(host)
+    results = send(host, lab["lab_requests"], uuid.uuid4().hex[:8])
+    assert {status for status, _, _ in results} == {"200"}
+    assert split(results) == lab["lab_expected_split"]
+
+
+def test_a_refused_backend_is_noticed_and_heals(host, lab, backends):
+    expected = lab["lab_expected_split"]
+    victim = sorted(expected)[1]
+    try:
+        set_mode(host, backends, victim, "refuse")
+        results = send(host, lab["lab_requests"], uuid.uuid4().hex[:8])
+        assert {status for status, _, _ in results} == {"200"}
+        assert set(split(results)) == set(expected) - {victim}
+    finally:
+        set_mode(host, backends, victim, "ok")
+    # nginx keeps a failed server out for fail_timeout; a reload starts afresh.
+    reload_nginx(host)
+    results = send(host, lab["lab_requests"], uuid.uuid4().hex[:8])
+    assert split(results) == expected
