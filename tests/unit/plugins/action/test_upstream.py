@@ -1,0 +1,376 @@
+# -*- coding: utf-8 -*-
+# Copyright: balancer.nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""plugins/action/upstream.py: the controller side, with _execute_module stubbed.
+
+The round trips are canned: ``balancer.nginx.snapshot`` answers with an Nginx
+version, the proxy's configuration files and the bytes of the paths asked
+for; ``balancer.nginx.commit`` answers as the target module would.  The tests
+assert what is sent to each.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from unittest.mock import MagicMock
+
+import pytest
+
+from ansible.errors import AnsibleActionFail
+from ansible.playbook.task import Task
+
+from ansible_collections.balancer.nginx.plugins.action.upstream import ActionModule
+from ansible_collections.balancer.nginx.plugins.module_utils import _render
+from ansible_collections.balancer.nginx.plugins.module_utils._model import Upstream
+
+NGINX_CONF = '/etc/nginx/nginx.conf'
+APP_PATH = '/etc/nginx/conf.d/app.conf'
+MAIN = ('events {}\n'
+        'http {\n'
+        '    include /etc/nginx/conf.d/*.conf;\n'
+        '    server {\n'
+        '        listen 80;\n'
+        '        location / {\n'
+        '            proxy_pass http://app;\n'
+        '        }\n'
+        '    }\n'
+        '}\n')
+ARGS = {'name': 'app', 'servers': [{'address': '10.0.0.1:8080', 'weight': 3}, {'address': '10.0.0.2:8080'}]}
+TASK_VARS = {'inventory_hostname': 'proxy1'}
+
+
+def rendered(args=None):
+    return _render.render_upstream(Upstream.from_options(dict(args or ARGS)))
+
+
+class Proxy(object):
+    """Canned answers of the two modules, and a record of every call."""
+
+    def __init__(self, current=None, version='1.22.1', plus=False, commit_result=None, extra_files=None):
+        self.current = dict(current or {})      # path -> bytes on the proxy
+        self.version = version
+        self.plus = plus
+        self.commit_result = commit_result
+        self.extra_files = dict(extra_files or {})
+        self.calls = []
+
+    def files(self):
+        files = {NGINX_CONF: MAIN}
+        files.update(self.extra_files)
+        for path, data in self.current.items():
+            files[path] = data.decode('utf-8')
+        return files
+
+    def __call__(self, module_name=None, module_args=None, task_vars=None, **kwargs):
+        self.calls.append((module_name, module_args, task_vars))
+        if module_name == 'balancer.nginx.snapshot':
+            paths = {}
+            for path in module_args['paths']:
+                data = self.current.get(path)
+                paths[path] = {'exists': data is not None,
+                               'content_b64': None if data is None else base64.b64encode(data).decode('ascii'),
+                               'sha1': None if data is None else hashlib.sha1(data).hexdigest()}
+            return {'changed': False,
+                    'nginx': {'version': self.version, 'plus': self.plus,
+                              'output': 'nginx version: nginx/%s' % self.version},
+                    'config': {'ok': True, 'source': 'nginx -T', 'files': self.files(), 'error': None},
+                    'paths': paths, 'dirs': {}}
+        if module_name == 'balancer.nginx.commit':
+            if self.commit_result is not None:
+                return self.commit_result
+            return {'changed': True, 'nginx_test': {'ok': True, 'output': ''},
+                    'files': [{'path': f['path'], 'changed': True, 'state': f['state'], 'backup_file': None}
+                              for f in module_args['files']]}
+        raise AssertionError('unexpected module %s' % module_name)
+
+    def modules(self):
+        return [name for name, args, task_vars in self.calls]
+
+    def args_of(self, module_name):
+        found = [args for name, args, task_vars in self.calls if name == module_name]
+        assert len(found) == 1, self.calls
+        return found[0]
+
+
+def make_action(args, proxy, check_mode=False, diff=False):
+    task = MagicMock(Task)
+    task.args = dict(args)
+    task.action = 'balancer.nginx.upstream'
+    task.async_val = 0
+    task.check_mode = check_mode
+    task.diff = diff
+    connection = MagicMock()
+    connection._shell.tmpdir = '/tmp/ansible-remote'
+    action = ActionModule(task, connection, MagicMock(), loader=MagicMock(), templar=MagicMock(),
+                          shared_loader_obj=MagicMock())
+    action._execute_module = proxy
+    return action
+
+
+def run(args=None, proxy=None, check_mode=False, diff=False):
+    proxy = proxy if proxy is not None else Proxy()
+    result = make_action(ARGS if args is None else args, proxy, check_mode, diff).run(task_vars=dict(TASK_VARS))
+    return result, proxy
+
+
+SNAPSHOT_ARGS = {'nginx_binary': 'nginx', 'nginx_conf': NGINX_CONF, 'paths': [APP_PATH], 'dirs': []}
+
+
+# -- what is sent -----------------------------------------------------------------
+
+def test_new_group_sends_snapshot_then_commit():
+    result, proxy = run()
+    assert proxy.modules() == ['balancer.nginx.snapshot', 'balancer.nginx.commit']
+    assert proxy.args_of('balancer.nginx.snapshot') == SNAPSHOT_ARGS
+    assert proxy.args_of('balancer.nginx.commit') == {
+        'files': [{'path': APP_PATH, 'content': rendered(), 'state': 'present'}],
+        'expected': {APP_PATH: None},
+        'nginx_binary': 'nginx',
+        'nginx_conf': NGINX_CONF,
+        'validate': True,
+        'backup': False,
+    }
+    assert all(task_vars == TASK_VARS for name, args, task_vars in proxy.calls)
+    assert result['changed'] is True
+    assert result['path'] == APP_PATH
+    assert result['content'] == rendered()
+    assert result['upstream'] == Upstream.from_options(ARGS).to_options()
+    assert 'diff' not in result
+    assert not result.get('failed')
+
+
+def test_changed_file_sends_the_sha1_of_what_was_read():
+    before = b'upstream app {\n    server 10.0.0.1:8080;\n}\n'
+    result, proxy = run(proxy=Proxy(current={APP_PATH: before}))
+    commit = proxy.args_of('balancer.nginx.commit')
+    assert commit['expected'] == {APP_PATH: hashlib.sha1(before).hexdigest()}
+    assert commit['files'] == [{'path': APP_PATH, 'content': rendered(), 'state': 'present'}]
+    assert result['changed'] is True
+
+
+def test_common_options_are_passed_through():
+    args = dict(ARGS, nginx_binary='/opt/nginx/sbin/nginx', nginx_conf='/opt/nginx/conf/nginx.conf',
+                conf_dir='/opt/nginx/conf/conf.d', validate=False, backup=True, mode='0640', owner='root',
+                group='www-data', unsafe_writes=True)
+    proxy = Proxy()
+    proxy_main = MAIN.replace('/etc/nginx/conf.d', '/opt/nginx/conf/conf.d')
+
+    def files():
+        return {'/opt/nginx/conf/nginx.conf': proxy_main}
+
+    proxy.files = files
+    result, proxy = run(args, proxy)
+    assert proxy.args_of('balancer.nginx.snapshot') == {
+        'nginx_binary': '/opt/nginx/sbin/nginx', 'nginx_conf': '/opt/nginx/conf/nginx.conf',
+        'paths': ['/opt/nginx/conf/conf.d/app.conf'], 'dirs': []}
+    assert proxy.args_of('balancer.nginx.commit') == {
+        'files': [{'path': '/opt/nginx/conf/conf.d/app.conf', 'content': rendered(), 'state': 'present'}],
+        'expected': {'/opt/nginx/conf/conf.d/app.conf': None},
+        'nginx_binary': '/opt/nginx/sbin/nginx',
+        'nginx_conf': '/opt/nginx/conf/nginx.conf',
+        'validate': False,
+        'backup': True,
+        'mode': '0640',
+        'owner': 'root',
+        'group': 'www-data',
+        'unsafe_writes': True,
+    }
+    assert result['path'] == '/opt/nginx/conf/conf.d/app.conf'
+
+
+def test_path_option():
+    result, proxy = run(dict(ARGS, path='/etc/nginx/conf.d/10-app.conf'))
+    assert proxy.args_of('balancer.nginx.snapshot')['paths'] == ['/etc/nginx/conf.d/10-app.conf']
+    assert proxy.args_of('balancer.nginx.commit')['files'][0]['path'] == '/etc/nginx/conf.d/10-app.conf'
+
+
+# -- no commit when nothing changes, in check mode, or on refusal ---------------
+
+def test_unchanged_sends_no_commit():
+    result, proxy = run(proxy=Proxy(current={APP_PATH: rendered().encode('utf-8')}))
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+    assert result['changed'] is False
+    assert result['content'] == rendered()
+
+
+def test_unchanged_in_diff_mode_has_no_diff():
+    result, proxy = run(proxy=Proxy(current={APP_PATH: rendered().encode('utf-8')}), diff=True)
+    assert result['changed'] is False
+    assert 'diff' not in result
+
+
+def test_check_mode_sends_no_commit():
+    result, proxy = run(check_mode=True)
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+    assert result['changed'] is True
+
+
+@pytest.mark.parametrize('current', [None, b'upstream app {\n    server 10.0.0.1:8080;\n}\n', 'same'],
+                         ids=['absent', 'different', 'same'])
+@pytest.mark.parametrize('diff', [False, True])
+def test_check_mode_changed_equals_the_real_run(current, diff):
+    if current == 'same':
+        current = rendered().encode('utf-8')
+    files = {} if current is None else {APP_PATH: current}
+    check, check_proxy = run(proxy=Proxy(current=files), check_mode=True, diff=diff)
+    real, real_proxy = run(proxy=Proxy(current=files), diff=diff)
+    assert check['changed'] == real['changed'] == (current != rendered().encode('utf-8'))
+    assert 'balancer.nginx.commit' not in check_proxy.modules()
+    assert ('balancer.nginx.commit' in real_proxy.modules()) == real['changed']
+    assert check == real
+
+
+def test_model_refusal_sends_nothing():
+    args = dict(ARGS, method='ip_hash', servers=[{'address': 'a:80'}, {'address': 'b:80', 'backup': True}])
+    proxy = Proxy()
+    with pytest.raises(AnsibleActionFail) as exc:
+        make_action(args, proxy).run(task_vars=dict(TASK_VARS))
+    assert str(exc.value) == (
+        'servers[1].backup: is not allowed with method=ip_hash (Nginx rejects it or silently ignores it, depending '
+        'on the order of the lines); remove backup from the server, or use method round_robin or least_conn.')
+    assert proxy.calls == []
+
+
+@pytest.mark.parametrize('field, args', [
+    ('address', dict(ARGS, servers=[{'address': '10.0.0.1:80;\n}\nserver {'}])),
+    ('name', dict(ARGS, name='app{')),
+    ('hash_key', dict(ARGS, method='hash', hash_key='$uri;')),
+    ('zone', dict(ARGS, zone='app#64k')),
+    ('resolver', dict(ARGS, resolver=['10.0.0.2;'])),
+    ('sticky', dict(ARGS, sticky=['cookie', 'a"b'])),
+    ('route', dict(ARGS, servers=[{'address': 'a:80', 'route': "r'1"}])),
+])
+def test_injection_sends_nothing(field, args):
+    proxy = Proxy()
+    with pytest.raises(AnsibleActionFail) as exc:
+        make_action(args, proxy).run(task_vars=dict(TASK_VARS))
+    assert 'which Nginx would read as syntax' in str(exc.value)
+    assert proxy.calls == []
+
+
+def test_spec_refusal_sends_nothing():
+    proxy = Proxy()
+    with pytest.raises(AnsibleActionFail):
+        make_action(dict(ARGS, method='fastest'), proxy).run(task_vars=dict(TASK_VARS))
+    assert proxy.calls == []
+
+
+def test_feature_refusal_sends_no_commit():
+    args = dict(ARGS, zone='app 64k', servers=[{'address': 'app.internal:80', 'resolve': True}])
+    proxy = Proxy()
+    with pytest.raises(AnsibleActionFail) as exc:
+        make_action(args, proxy).run(task_vars=dict(TASK_VARS))
+    assert str(exc.value) == (
+        'servers[0].resolve: needs Nginx 1.27.3 or newer (server parameter resolve) and the proxy runs open source '
+        'Nginx 1.22.1; upgrade Nginx to 1.27.3 or newer, remove the option, or set nginx_plus: true if the proxy '
+        'runs NGINX Plus.')
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+    # the same request with nginx_plus, or against a newer Nginx, goes through
+    result, proxy = run(dict(args, nginx_plus=True))
+    assert proxy.modules() == ['balancer.nginx.snapshot', 'balancer.nginx.commit']
+    result, proxy = run(args, Proxy(version='1.27.3'))
+    assert result['changed'] is True
+
+
+def test_duplicate_refusal_sends_no_commit():
+    proxy = Proxy(extra_files={'/etc/nginx/conf.d/hand.conf': 'upstream app {\n    server 10.0.0.9:80;\n}\n'})
+    with pytest.raises(AnsibleActionFail) as exc:
+        make_action(ARGS, proxy).run(task_vars=dict(TASK_VARS))
+    assert str(exc.value) == ("name: 'app' upstream 'app' is already defined in /etc/nginx/conf.d/hand.conf:1; "
+                              'remove it there, or choose another name.')
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+
+
+def test_absent_refused_while_referenced_sends_no_commit():
+    proxy = Proxy(current={APP_PATH: rendered().encode('utf-8')})
+    with pytest.raises(AnsibleActionFail) as exc:
+        make_action({'name': 'app', 'state': 'absent'}, proxy).run(task_vars=dict(TASK_VARS))
+    assert str(exc.value) == (
+        "state: 'absent' cannot remove upstream 'app': proxy_pass still refers to it at /etc/nginx/nginx.conf:7; "
+        'change those proxy_pass lines first, or set force: true.')
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+
+
+def test_absent_with_force_sends_a_removal():
+    before = rendered().encode('utf-8')
+    result, proxy = run({'name': 'app', 'state': 'absent', 'force': True}, Proxy(current={APP_PATH: before}))
+    assert proxy.args_of('balancer.nginx.commit')['files'] == [{'path': APP_PATH, 'content': None, 'state': 'absent'}]
+    assert proxy.args_of('balancer.nginx.commit')['expected'] == {APP_PATH: hashlib.sha1(before).hexdigest()}
+    assert result['changed'] is True
+    assert result['upstream'] is None and result['content'] is None
+
+
+def test_absent_of_a_missing_file_sends_no_commit():
+    result, proxy = run({'name': 'spare', 'state': 'absent'})
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+    assert result['changed'] is False
+
+
+# -- diff ----------------------------------------------------------------------
+
+def test_diff_only_in_diff_mode():
+    before = b'upstream app {\n    server 10.0.0.1:8080;\n}\n'
+    plain, dummy = run(proxy=Proxy(current={APP_PATH: before}))
+    with_diff, dummy = run(proxy=Proxy(current={APP_PATH: before}), diff=True)
+    assert with_diff['diff'] == {'before_header': APP_PATH, 'after_header': APP_PATH,
+                                 'before': before.decode('utf-8'), 'after': rendered()}
+    assert 'diff' not in plain
+    without = dict(with_diff)
+    del without['diff']
+    assert without == plain
+
+
+def test_diff_in_check_mode_is_the_same():
+    real, dummy = run(diff=True)
+    check, dummy = run(check_mode=True, diff=True)
+    assert check['diff'] == real['diff'] == {'before_header': APP_PATH, 'after_header': APP_PATH,
+                                             'before': '', 'after': rendered()}
+
+
+# -- what the commit said ------------------------------------------------------
+
+def test_commit_failure_is_reported_with_nginx_test_and_restored():
+    failed = {'failed': True, 'msg': 'nginx -t rejected the change, so nothing was kept: nginx: [emerg] host not '
+                                     'found in upstream "x:80" in /etc/nginx/conf.d/app.conf:3 -- Restored: removed '
+                                     '/etc/nginx/conf.d/app.conf (it did not exist before).',
+              'nginx_test': {'ok': False, 'file': APP_PATH, 'line': 3, 'message': 'host not found', 'output': 'x'},
+              'restored': ['removed /etc/nginx/conf.d/app.conf (it did not exist before)'], 'files': []}
+    result, proxy = run(proxy=Proxy(commit_result=failed))
+    assert result['failed'] is True
+    assert result['changed'] is False
+    assert result['msg'] == failed['msg']
+    assert result['nginx_test'] == failed['nginx_test']
+    assert result['restored'] == failed['restored']
+
+
+def test_backup_file_is_returned():
+    committed = {'changed': True, 'files': [{'path': APP_PATH, 'changed': True, 'state': 'present',
+                                             'backup_file': APP_PATH + '.1234.2026-11-24@21:00:00~'}]}
+    result, proxy = run(dict(ARGS, backup=True), Proxy(current={APP_PATH: b'old\n'}, commit_result=committed))
+    assert result['backup_file'] == APP_PATH + '.1234.2026-11-24@21:00:00~'
+
+
+def test_snapshot_failure_is_an_action_failure():
+    def failing(module_name=None, module_args=None, task_vars=None, **kwargs):
+        return {'failed': True, 'msg': "nginx_binary: 'nginx' was not found (or is not executable) on the host; "
+                                       'install nginx or set nginx_binary to the path of the nginx executable.'}
+
+    with pytest.raises(AnsibleActionFail) as exc:
+        make_action(ARGS, failing).run(task_vars=dict(TASK_VARS))
+    assert str(exc.value) == ("nginx_binary: 'nginx' was not found (or is not executable) on the host; "
+                              'install nginx or set nginx_binary to the path of the nginx executable.')
+
+
+# -- owner/group/mode ----------------------------------------------------------
+
+def test_file_attributes_on_unchanged_content_go_to_commit():
+    # the bytes are right but the mode may not be: commit applies the file arguments and says whether it changed
+    committed = {'changed': False, 'files': [{'path': APP_PATH, 'changed': False, 'state': 'present',
+                                              'backup_file': None}]}
+    result, proxy = run(dict(ARGS, mode='0644'), Proxy(current={APP_PATH: rendered().encode('utf-8')},
+                                                       commit_result=committed))
+    assert proxy.args_of('balancer.nginx.commit')['files'] == [
+        {'path': APP_PATH, 'content': rendered(), 'state': 'present'}]
+    assert proxy.args_of('balancer.nginx.commit')['mode'] == '0644'
+    assert result['changed'] is False

@@ -1,0 +1,353 @@
+# -*- coding: utf-8 -*-
+# Copyright: balancer.nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""plugins/module_utils/_inspect.py: the whole configuration, from a snapshot dict only."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.balancer.nginx.plugins.module_utils import _inspect
+from ansible_collections.balancer.nginx.plugins.module_utils._errors import InspectError
+from ansible_collections.balancer.nginx.plugins.module_utils._inspect import (
+    ConfigTree, check_http_context, check_unique_upstream, proxy_pass_upstream)
+
+NGINX_CONF = '/etc/nginx/nginx.conf'
+
+# A Debian-like layout.  These files exist only in this dict: the controller's own /etc/nginx (if any) must
+# never be read, so the names are chosen not to exist there.
+MAIN = """\
+user www-data;
+include modules-enabled/*.conf;
+events {
+    worker_connections 768;
+}
+http {
+    include mime.types;
+    include /etc/nginx/conf.d/*.conf;
+    include sites-enabled/*;
+    server {
+        listen 8080;
+        include snippets/*.conf;
+        location / {
+            proxy_pass http://app;
+        }
+    }
+}
+"""
+
+FILES = {
+    NGINX_CONF: MAIN,
+    '/etc/nginx/mime.types': 'types {\n    text/html html;\n}\n',
+    '/etc/nginx/modules-enabled/50-mod.conf': 'load_module modules/ngx_stream_module.so;\n',
+    '/etc/nginx/conf.d/zz-unit-app.conf': 'upstream app {\n    server 10.0.0.1:80;\n}\n',
+    '/etc/nginx/conf.d/zz-unit-other.conf': (
+        'upstream other {\n    server 10.0.0.2:80;\n}\n'
+        'upstream spare {\n    server 10.0.0.3:80;\n}\n'),
+    '/etc/nginx/conf.d/.zz-unit-hidden.conf': 'upstream hidden {\n    server 10.0.0.9:80;\n}\n',
+    '/etc/nginx/conf.d/sub/zz-unit-deep.conf': 'upstream deep {\n    server 10.0.0.8:80;\n}\n',
+    '/etc/nginx/conf.d/zz-unit-notconf.txt': 'upstream notconf {\n    server 10.0.0.7:80;\n}\n',
+    '/etc/nginx/sites-enabled/zz-unit-site': (
+        'server {\n'
+        '    listen 80;\n'
+        '    location /a {\n'
+        '        proxy_pass https://app/path;\n'
+        '    }\n'
+        '    location /b {\n'
+        '        proxy_pass http://app:8080;\n'
+        '    }\n'
+        '    location /c {\n'
+        '        proxy_pass http://$backend;\n'
+        '    }\n'
+        '    location /d {\n'
+        '        proxy_pass http://other/;\n'
+        '    }\n'
+        '    location /e {\n'
+        '        proxy_pass http://unix:/run/app.sock;\n'
+        '    }\n'
+        '    location /f {\n'
+        '        proxy_pass http://application;\n'
+        '    }\n'
+        '}\n'),
+    '/etc/nginx/snippets/zz-unit-snippet.conf': 'proxy_set_header Host $host;\n',
+    '/etc/nginx/zz-unit-not-included.conf': 'upstream lost {\n    server 10.0.0.6:80;\n}\n',
+}
+
+
+@pytest.fixture(scope='module')
+def tree():
+    return ConfigTree(FILES, NGINX_CONF)
+
+
+def test_walk_reads_only_the_snapshot(tree):
+    assert sorted(tree.includes) == [
+        '/etc/nginx/conf.d/zz-unit-app.conf',
+        '/etc/nginx/conf.d/zz-unit-other.conf',
+        '/etc/nginx/mime.types',
+        '/etc/nginx/modules-enabled/50-mod.conf',
+        '/etc/nginx/sites-enabled/zz-unit-site',
+        '/etc/nginx/snippets/zz-unit-snippet.conf',
+    ]
+    assert sorted(tree.upstreams) == ['app', 'other', 'spare']
+    assert set(s.file for s in tree.statements) <= set(FILES)
+    assert tree.errors == []
+
+
+def test_files_of_the_controller_are_never_read():
+    # an include of the Debian default location, whose files exist only in the dict; whatever the
+    # controller has in /etc/nginx/conf.d does not show up
+    files = {NGINX_CONF: 'events {}\nhttp {\n    include /etc/nginx/conf.d/*.conf;\n}\n',
+             '/etc/nginx/conf.d/zz-unit-only-in-dict.conf': 'upstream only_in_dict {\n    server 127.0.0.1:1;\n}\n'}
+    tree = ConfigTree(files, NGINX_CONF)
+    assert list(tree.includes) == ['/etc/nginx/conf.d/zz-unit-only-in-dict.conf']
+    assert list(tree.upstreams) == ['only_in_dict']
+    # an include of a real system file that is not in the dict finds nothing
+    tree = ConfigTree({NGINX_CONF: 'include /etc/passwd;\ninclude /etc/*;\nhttp {\n}\n'}, NGINX_CONF)
+    assert tree.includes == {}
+    assert [s.file for s in tree.statements] == [NGINX_CONF] * 3
+
+
+def test_include_contexts(tree):
+    def contexts(path):
+        return [(ctx, stmt.where()) for ctx, stmt in tree.includes[path]]
+
+    assert contexts('/etc/nginx/modules-enabled/50-mod.conf') == [((), '/etc/nginx/nginx.conf:2')]
+    assert contexts('/etc/nginx/conf.d/zz-unit-app.conf') == [(('http',), '/etc/nginx/nginx.conf:8')]
+    assert contexts('/etc/nginx/sites-enabled/zz-unit-site') == [(('http',), '/etc/nginx/nginx.conf:9')]
+    assert contexts('/etc/nginx/snippets/zz-unit-snippet.conf') == [
+        (('http', 'server'), '/etc/nginx/nginx.conf:12')]
+
+
+def test_statements_know_their_file_line_and_context(tree):
+    upstream = tree.upstream_definitions('spare')[0]
+    assert (upstream.file, upstream.line, upstream.context) == ('/etc/nginx/conf.d/zz-unit-other.conf', 4, ('http',))
+    snippet = [s for s in tree.statements if s.directive == 'proxy_set_header'][0]
+    assert snippet.context == ('http', 'server')
+    assert snippet.where() == '/etc/nginx/snippets/zz-unit-snippet.conf:1'
+    orders = [s.order for s in tree.statements]
+    assert orders == sorted(orders) and len(set(orders)) == len(orders)
+
+
+def test_read_order_follows_includes(tree):
+    upstreams = [s.args[0] for s in tree.statements if s.directive == 'upstream']
+    assert upstreams == ['app', 'other', 'spare']
+    files = []
+    for stmt in tree.statements:
+        if not files or files[-1] != stmt.file:
+            files.append(stmt.file)
+    assert files == [
+        NGINX_CONF, '/etc/nginx/modules-enabled/50-mod.conf', NGINX_CONF, '/etc/nginx/mime.types', NGINX_CONF,
+        '/etc/nginx/conf.d/zz-unit-app.conf', '/etc/nginx/conf.d/zz-unit-other.conf', NGINX_CONF,
+        '/etc/nginx/sites-enabled/zz-unit-site', NGINX_CONF, '/etc/nginx/snippets/zz-unit-snippet.conf', NGINX_CONF]
+
+
+def test_http_level_servers(tree):
+    # sites-enabled is included (line 9) before the server block of nginx.conf (line 10)
+    assert [s.where() for s in tree.servers] == ['/etc/nginx/sites-enabled/zz-unit-site:1', '/etc/nginx/nginx.conf:10']
+
+
+# -- globs --------------------------------------------------------------------
+
+@pytest.mark.parametrize('path, expected', [
+    ('/etc/nginx/conf.d/new.conf', [(('http',), '/etc/nginx/nginx.conf:8')]),
+    ('/etc/nginx/conf.d/zz-unit-app.conf', [(('http',), '/etc/nginx/nginx.conf:8')]),
+    ('/etc/nginx/conf.d/.new.conf', []),              # * does not match a leading dot
+    ('/etc/nginx/conf.d/sub/new.conf', []),           # * does not cross /
+    ('/etc/nginx/conf.d/new.txt', []),
+    ('/etc/nginx/conf.d/new.conf.bak', []),
+    ('/etc/nginx/sites-enabled/anything', [(('http',), '/etc/nginx/nginx.conf:9')]),
+    ('/etc/nginx/snippets/x.conf', [(('http', 'server'), '/etc/nginx/nginx.conf:12')]),
+    ('/etc/nginx/modules-enabled/x.conf', [((), '/etc/nginx/nginx.conf:2')]),
+    ('/etc/nginx/mime.types', [(('http',), '/etc/nginx/nginx.conf:7')]),
+    ('/etc/nginx/elsewhere/x.conf', []),
+    ('/etc/nginx/zz-unit-not-included.conf', []),
+])
+def test_contexts_for_files_that_do_not_exist_yet(tree, path, expected):
+    assert [(ctx, stmt.where()) for ctx, stmt in tree.contexts_for(path)] == expected
+
+
+@pytest.mark.parametrize('pattern, path, matches', [
+    ('/a/*.conf', '/a/x.conf', True),
+    ('/a/*.conf', '/a/.x.conf', False),
+    ('/a/.*.conf', '/a/.x.conf', True),
+    ('/a/*.conf', '/a/b/x.conf', False),
+    ('/a/*/x.conf', '/a/b/x.conf', True),
+    ('/a/*/x.conf', '/a/.b/x.conf', False),
+    ('/a/*', '/a/x', True),
+    ('/a/x?.conf', '/a/x1.conf', True),
+    ('/a/x[0-9].conf', '/a/x1.conf', True),
+    ('/a/x[0-9].conf', '/a/xa.conf', False),
+    ('/a/*.conf', '/b/x.conf', False),
+])
+def test_segments_match(pattern, path, matches):
+    assert _inspect._segments_match(pattern, path) is matches
+
+
+def test_relative_includes_resolve_against_the_directory_of_nginx_conf():
+    files = {
+        '/opt/ngx/conf/nginx.conf': 'events {}\nhttp {\n    include vhosts/*.conf;\n}\n',
+        # relative include inside an included file: still against /opt/ngx/conf, as Nginx does
+        '/opt/ngx/conf/vhosts/a.conf': 'include upstreams/pool.conf;\n',
+        '/opt/ngx/conf/upstreams/pool.conf': 'upstream pool {\n    server 127.0.0.1:81;\n}\n',
+        '/opt/ngx/conf/vhosts/upstreams/pool.conf': 'upstream wrong {\n    server 127.0.0.1:82;\n}\n',
+    }
+    tree = ConfigTree(files, '/opt/ngx/conf/nginx.conf')
+    assert sorted(tree.upstreams) == ['pool']
+    assert [(c, s.where()) for c, s in tree.includes['/opt/ngx/conf/upstreams/pool.conf']] == [
+        (('http',), '/opt/ngx/conf/vhosts/a.conf:1')]
+    assert [c for c, s in tree.contexts_for('/opt/ngx/conf/vhosts/new.conf')] == [('http',)]
+    assert tree.include_patterns()[0][0] == '/opt/ngx/conf/vhosts/*.conf'
+
+
+def test_include_cycle_terminates():
+    files = {NGINX_CONF: 'http {\n    include /etc/nginx/a.conf;\n}\n',
+             '/etc/nginx/a.conf': 'include /etc/nginx/b.conf;\n',
+             '/etc/nginx/b.conf': 'include /etc/nginx/a.conf;\nupstream b {\n    server 127.0.0.1:1;\n}\n'}
+    tree = ConfigTree(files, NGINX_CONF)
+    assert [s.where() for s in tree.upstream_definitions('b')] == ['/etc/nginx/b.conf:2']
+
+
+def test_syntax_errors_are_collected_with_the_file():
+    files = {NGINX_CONF: 'http {\n    include /etc/nginx/conf.d/*.conf;\n}\n',
+             '/etc/nginx/conf.d/broken.conf': 'upstream x {\n    server 127.0.0.1:1;\n'}
+    tree = ConfigTree(files, NGINX_CONF)
+    assert len(tree.errors) == 1
+    assert tree.errors[0]['file'] == '/etc/nginx/conf.d/broken.conf'
+    assert tree.errors[0]['error'].startswith('unexpected end of file, expecting "}" in ')
+
+
+def test_parse_text_raises_on_a_syntax_error():
+    with pytest.raises(ValueError) as exc:
+        _inspect.parse_text('upstream x {\n')
+    assert str(exc.value).startswith('unexpected end of file, expecting "}" in ')
+
+
+def test_same_text_in_two_files_parsed_once_and_kept_apart():
+    text = 'upstream same {\n    server 127.0.0.1:1;\n}\n'
+    files = {NGINX_CONF: 'http {\n    include /etc/nginx/conf.d/*.conf;\n}\n',
+             '/etc/nginx/conf.d/a.conf': text, '/etc/nginx/conf.d/b.conf': text}
+    tree = ConfigTree(files, NGINX_CONF)
+    assert [s.where() for s in tree.upstream_definitions('same')] == [
+        '/etc/nginx/conf.d/a.conf:1', '/etc/nginx/conf.d/b.conf:1']
+
+
+# -- checks -------------------------------------------------------------------
+
+def test_check_http_context_accepts_conf_d(tree):
+    assert check_http_context(tree, '/etc/nginx/conf.d/new.conf') is None
+    assert check_http_context(tree, '/etc/nginx/sites-enabled/new') is None
+
+
+def test_check_http_context_refuses_an_include_inside_server(tree):
+    with pytest.raises(InspectError) as exc:
+        check_http_context(tree, '/etc/nginx/snippets/up.conf')
+    assert str(exc.value) == (
+        'path: /etc/nginx/snippets/up.conf is included inside http > server at /etc/nginx/nginx.conf:12, '
+        'where "upstream" is not allowed (Nginx: "upstream directive is not allowed here"); '
+        'write it into a directory included directly in http {} (conf_dir).')
+
+
+def test_check_http_context_refuses_the_main_context(tree):
+    with pytest.raises(InspectError) as exc:
+        check_http_context(tree, '/etc/nginx/modules-enabled/up.conf')
+    assert str(exc.value) == (
+        'path: /etc/nginx/modules-enabled/up.conf is included inside the main context at '
+        '/etc/nginx/nginx.conf:2, where "upstream" is not allowed (Nginx: "upstream directive is not allowed '
+        'here"); write it into a directory included directly in http {} (conf_dir).')
+
+
+def test_check_http_context_refuses_a_file_included_twice_once_in_server():
+    files = {NGINX_CONF: 'http {\n    include /etc/nginx/conf.d/*.conf;\n    server {\n'
+                         '        include /etc/nginx/conf.d/*.conf;\n    }\n}\n'}
+    tree = ConfigTree(files, NGINX_CONF)
+    with pytest.raises(InspectError) as exc:
+        check_http_context(tree, '/etc/nginx/conf.d/up.conf')
+    assert str(exc.value) == (
+        'path: /etc/nginx/conf.d/up.conf is included inside http > server at /etc/nginx/nginx.conf:4, '
+        'where "upstream" is not allowed (Nginx: "upstream directive is not allowed here"); '
+        'write it into a directory included directly in http {} (conf_dir).')
+
+
+@pytest.mark.parametrize('path', ['/etc/nginx/other/app.conf', '/etc/nginx/conf.d/.app.conf',
+                                  '/etc/nginx/conf.d/sub/app.conf'])
+def test_check_http_context_refuses_a_file_not_included(tree, path):
+    with pytest.raises(InspectError) as exc:
+        check_http_context(tree, path, option='upstreams[0].path')
+    directory = path.rsplit('/', 1)[0]
+    assert str(exc.value) == (
+        'upstreams[0].path: %s is not included by /etc/nginx/nginx.conf, so Nginx would never read it; '
+        'write it into a directory that the http block includes (conf_dir), or add '
+        '"include %s/*.conf;" inside http {}.' % (path, directory))
+
+
+def test_check_unique_upstream(tree):
+    with pytest.raises(InspectError) as exc:
+        check_unique_upstream(tree, 'spare', '/etc/nginx/conf.d/new.conf')
+    assert str(exc.value) == (
+        "name: 'spare' upstream 'spare' is already defined in /etc/nginx/conf.d/zz-unit-other.conf:4; "
+        'remove it there, or choose another name.')
+    # the group's own file is not a duplicate
+    assert check_unique_upstream(tree, 'app', '/etc/nginx/conf.d/zz-unit-app.conf') is None
+    assert check_unique_upstream(tree, 'fresh', '/etc/nginx/conf.d/fresh.conf') is None
+
+
+def test_definitions_in_files_that_are_not_included_do_not_count(tree):
+    assert tree.upstream_definitions('lost') == []
+    assert tree.upstream_definitions('hidden') == []
+    assert tree.upstream_definitions('deep') == []
+    assert tree.upstream_definitions('notconf') == []
+
+
+# -- references ---------------------------------------------------------------
+
+def test_references(tree):
+    # in read order: sites-enabled (included at nginx.conf:9) before nginx.conf:14
+    assert [r.where() for r in tree.references('app')] == [
+        '/etc/nginx/sites-enabled/zz-unit-site:4',
+        '/etc/nginx/sites-enabled/zz-unit-site:7',
+        '/etc/nginx/nginx.conf:14',
+    ]
+    assert [r.where() for r in tree.references('other')] == ['/etc/nginx/sites-enabled/zz-unit-site:13']
+    assert tree.references('spare') == []
+    assert tree.references('backend') == []
+    assert [r.where() for r in tree.references('application')] == ['/etc/nginx/sites-enabled/zz-unit-site:19']
+
+
+@pytest.mark.parametrize('target, name', [
+    ('http://app', 'app'),
+    ('http://app/', 'app'),
+    ('https://app/path/x', 'app'),
+    ('http://app:8080', 'app'),
+    ('http://app:8080/x', 'app'),
+    ('http://$backend', None),
+    ('http://$backend/x', None),
+    ('http://app$request_uri', None),
+    ('http://unix:/run/app.sock', None),
+    ('http://[::1]:8080', None),
+    ('grpc://app', None),
+    ('app', None),
+    ('http://', None),
+])
+def test_proxy_pass_upstream(target, name):
+    assert proxy_pass_upstream(target) == name
+
+
+# -- check_roundtrip ------------------------------------------------------------
+
+def test_check_roundtrip_accepts_what_the_renderer_writes():
+    from ansible_collections.balancer.nginx.plugins.module_utils import _render
+    from ansible_collections.balancer.nginx.plugins.module_utils._model import Upstream
+    upstream = Upstream.from_options({'name': 'app', 'method': 'hash', 'hash_key': '$host $uri', 'zone': 'app 64k',
+                                      'servers': [{'address': 'unix:/run/a.sock'}, {'address': '[::1]:80'}]})
+    payload = _render.file_payload([lambda lines: _render.upstream_payload(upstream, lines)])
+    assert _inspect.check_roundtrip(_render.build(payload), payload) is None
+
+
+def test_check_roundtrip_refuses_a_different_text():
+    from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
+    payload = [{'directive': 'upstream', 'args': ['a'], 'line': 1,
+                'block': [{'directive': 'server', 'args': ['a:80'], 'line': 2}]}]
+    with pytest.raises(ModelError) as exc:
+        _inspect.check_roundtrip('upstream a {\n    server b:80;\n}\n', payload)
+    assert str(exc.value) == ('content: the rendered file parses back to something else than the model; '
+                              'report this as a bug in balancer.nginx.')

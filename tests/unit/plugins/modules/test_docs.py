@@ -1,0 +1,199 @@
+# -*- coding: utf-8 -*-
+# Copyright: balancer.nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The modules' documentation agrees with the argument specs in _specs.py; EXAMPLES and RETURN are sound."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+
+import pytest
+import yaml
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.playbook.task import Task
+from ansible.plugins.doc_fragments.files import ModuleDocFragment as FilesFragment
+
+from ansible_collections.balancer.nginx.plugins.doc_fragments.common import ModuleDocFragment as CommonFragment
+from ansible_collections.balancer.nginx.plugins.module_utils import _specs
+from ansible_collections.balancer.nginx.plugins.module_utils._model import Upstream
+
+FRAGMENTS = {
+    'balancer.nginx.common': CommonFragment.DOCUMENTATION,
+    'ansible.builtin.files': FilesFragment.DOCUMENTATION,
+}
+
+
+def commit_spec():
+    # commit.py builds AnsibleModule(argument_spec=COMMIT, add_file_common_args=True)
+    spec = copy.deepcopy(_specs.COMMIT)
+    spec.update(copy.deepcopy(_specs.FILE_COMMON_ARGS))
+    return spec
+
+
+# module -> (argument spec the module is run with, cross-option rules)
+SPECS = {
+    'upstream': (_specs.upstream_spec(), _specs.UPSTREAM_RULES),
+    'snapshot': (_specs.SNAPSHOT, {}),
+    'commit': (commit_spec(), {}),
+    # the other action-backed modules, checked the same way
+    'vhost': (_specs.vhost_spec(), _specs.VHOST_RULES),
+    'log_format': (_specs.log_format_spec(), {}),
+    'site': (_specs.site_spec(), {}),
+    'config_info': (_specs.CONFIG_INFO, {}),
+}
+FILE_WRITING = ('upstream', 'vhost', 'log_format', 'site', 'commit')
+
+
+def module_of(name):
+    return importlib.import_module('ansible_collections.balancer.nginx.plugins.modules.' + name)
+
+
+def documentation(name):
+    """DOCUMENTATION with its fragments merged the way ansible-doc merges them (the module's own keys win)."""
+    doc = yaml.safe_load(module_of(name).DOCUMENTATION)
+    for fragment_name in doc.pop('extends_documentation_fragment', []):
+        fragment = yaml.safe_load(FRAGMENTS[fragment_name])
+        for key, value in fragment.get('options', {}).items():
+            merged = dict(value)
+            merged.update(doc.setdefault('options', {}).get(key, {}))
+            doc['options'][key] = merged
+        doc.setdefault('notes', []).extend(fragment.get('notes', []))
+    return doc
+
+
+def normalized_doc(options):
+    result = {}
+    for name, option in (options or {}).items():
+        result[name] = {
+            'type': option.get('type', 'str'),
+            'default': option.get('default'),
+            'choices': option.get('choices'),
+            'elements': option.get('elements'),
+            'required': bool(option.get('required', False)),
+            'aliases': sorted(option.get('aliases') or []),
+            'suboptions': normalized_doc(option['suboptions']) if 'suboptions' in option else None,
+        }
+    return result
+
+
+def normalized_spec(spec):
+    result = {}
+    for name, option in (spec or {}).items():
+        result[name] = {
+            'type': option.get('type', 'str'),
+            'default': option.get('default'),
+            'choices': option.get('choices'),
+            'elements': option.get('elements'),
+            'required': bool(option.get('required', False)),
+            'aliases': sorted(option.get('aliases') or []),
+            'suboptions': normalized_spec(option['options']) if 'options' in option else None,
+        }
+    return result
+
+
+@pytest.mark.parametrize('name', sorted(SPECS))
+def test_option_names_agree(name):
+    assert sorted(documentation(name)['options']) == sorted(SPECS[name][0])
+
+
+@pytest.mark.parametrize('name', sorted(SPECS))
+def test_docs_and_spec_agree(name):
+    doc = normalized_doc(documentation(name)['options'])
+    spec = normalized_spec(SPECS[name][0])
+    for option in sorted(set(doc) | set(spec)):
+        assert doc.get(option) == spec.get(option), option
+
+
+@pytest.mark.parametrize('name', sorted(SPECS))
+def test_every_option_is_described(name):
+    def walk(options, path):
+        for key, option in options.items():
+            assert option.get('description'), path + key
+            assert 'type' in option, path + key
+            if option.get('type') == 'list':
+                assert 'elements' in option, path + key
+            walk(option.get('suboptions') or {}, path + key + '.')
+
+    walk(documentation(name)['options'], '')
+
+
+@pytest.mark.parametrize('name', sorted(SPECS))
+def test_header(name):
+    doc = documentation(name)
+    assert doc['module'] == name
+    assert doc['short_description']
+    assert doc['version_added'] == '0.1.0'
+    assert set(doc['attributes']) >= {'check_mode', 'diff_mode'}
+
+
+def test_upstream_is_action_backed():
+    doc = documentation('upstream')
+    assert doc['attributes']['action']['support'] == 'full'
+    assert doc['attributes']['check_mode']['support'] == 'full'
+    assert doc['attributes']['diff_mode']['support'] == 'full'
+    # the documentation-only module file holds nothing but the three strings
+    source = open(module_of('upstream').__file__).read()
+    assert 'import ' not in source.replace('from __future__ import annotations', '')
+
+
+# -- EXAMPLES ------------------------------------------------------------------
+
+TASK_KEYWORDS = set(Task.fattributes) | {'local_action', 'with_items', 'with_dict', 'args'}
+
+
+def examples(name):
+    text = module_of(name).EXAMPLES
+    assert text.lstrip().startswith('---')
+    tasks = yaml.safe_load(text)
+    assert isinstance(tasks, list) and tasks
+    return tasks
+
+
+def module_key(task):
+    keys = [k for k in task if k not in TASK_KEYWORDS and not k.startswith('with_')]
+    assert len(keys) == 1, task
+    return keys[0]
+
+
+@pytest.mark.parametrize('name', sorted(SPECS))
+def test_examples_are_named_tasks_with_fqcn(name):
+    for task in examples(name):
+        assert task.get('name'), task
+        key = module_key(task)
+        assert key.count('.') == 2, key
+        assert key.split('.')[0] in ('balancer', 'ansible'), key
+    assert 'balancer.nginx.' + name in [module_key(t) for t in examples(name)]
+
+
+@pytest.mark.parametrize('name', sorted(SPECS))
+def test_examples_pass_the_argument_spec(name):
+    spec, rules = SPECS[name]
+    for task in examples(name):
+        if module_key(task) != 'balancer.nginx.' + name:
+            continue
+        result = ArgumentSpecValidator(spec, **rules).validate(copy.deepcopy(task[module_key(task)]))
+        assert not result.error_messages, (task['name'], result.error_messages)
+        if name == 'upstream' and result.validated_parameters['state'] == 'present':
+            Upstream.from_options(result.validated_parameters)
+
+
+def test_file_writing_examples_notify_a_handler():
+    for name in FILE_WRITING:
+        for task in examples(name):
+            if module_key(task) == 'balancer.nginx.' + name:
+                assert task.get('notify'), task['name']
+
+
+# -- RETURN --------------------------------------------------------------------
+
+@pytest.mark.parametrize('name', sorted(SPECS))
+def test_return_values_are_complete(name):
+    returns = yaml.safe_load(module_of(name).RETURN)
+    assert returns
+    for key, value in returns.items():
+        for field in ('description', 'returned', 'type', 'sample'):
+            assert field in value, (key, field)
+        if value['type'] == 'list':
+            assert 'elements' in value, key
