@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Backend test application of the balancer.nginx lab (standard library only).
 
     python3 balancer_backend.py --name NAME --port PORT [--bind ADDR]

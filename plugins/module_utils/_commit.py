@@ -160,7 +160,13 @@ def run_transaction(module, files, nginx_binary, nginx_conf, validate=True, back
     tx = Transaction(module, binary, nginx_conf)
     changes = tx.plan(files, expected)
     if module.check_mode:
-        module.exit_json(changed=bool(changes), files=tx.results(), nginx_test=None)
+        # set_fs_attributes_if_different only reports in check mode; files that do not exist yet have none.
+        attrs_changed = False
+        if file_args_for:
+            for entry in tx.entries:
+                if entry.new is not None and entry.old is not None:
+                    attrs_changed = module.set_fs_attributes_if_different(file_args_for(entry.path), attrs_changed)
+        module.exit_json(changed=bool(changes) or attrs_changed, files=tx.results(), nginx_test=None)
     try:
         tx.stage(backup=backup)
         attrs_changed = tx.apply_attributes(file_args_for) if file_args_for else False

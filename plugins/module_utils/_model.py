@@ -268,8 +268,8 @@ class Upstream(object):
 
         zone = given.get('zone')
         if zone is not None:
+            check_syntax(opt('zone'), str(zone), 'a zone', allow_space=True)
             zone = ' '.join(str(zone).split())
-            check_syntax(opt('zone'), zone, 'a zone', allow_space=True)
             parts = zone.split(' ')
             if len(parts) > 2 or not _NAME_RE.match(parts[0]) or (len(parts) == 2 and not _SIZE_RE.match(parts[1])):
                 raise ModelError(opt('zone'), 'is not "NAME" or "NAME SIZE"', 'give e.g. backend or "backend 64k"',

@@ -45,7 +45,12 @@ def run(module, binary, args):
 
 
 def split_dump(output):
-    """Split ``nginx -T`` output into ``{path: text}`` in the order Nginx read the files."""
+    """Split ``nginx -T`` output into ``{path: text}`` in the order Nginx read the files.
+
+    Nginx writes each file followed by one newline of its own: before the next
+    header that newline is the line break the split consumes; after the last
+    file it is the final character of the output.
+    """
     files = {}
     current = None
     chunk = []
@@ -53,22 +58,15 @@ def split_dump(output):
         match = _DUMP_HEADER.match(line)
         if match:
             if current is not None:
-                files[current] = _close_chunk(chunk)
+                files[current] = '\n'.join(chunk)
             current = match.group(1)
             chunk = []
         elif current is not None:
             chunk.append(line)
     if current is not None:
-        files[current] = _close_chunk(chunk)
+        text = '\n'.join(chunk)
+        files[current] = text[:-1] if text.endswith('\n') else text
     return files
-
-
-def _close_chunk(chunk):
-    # Nginx writes each file followed by one newline of its own.
-    text = '\n'.join(chunk)
-    if text.endswith('\n'):
-        text = text[:-1]
-    return text
 
 
 def _strip_comments(text):

@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - reported by the shells
     HAS_CROSSPLANE = False
     CROSSPLANE_IMPORT_ERROR = traceback.format_exc()
 
-from ansible_collections.balancer.nginx.plugins.module_utils._nginx import MANAGED_HEADER, is_managed  # noqa: F401
+from ansible_collections.balancer.nginx.plugins.module_utils._nginx import MANAGED_HEADER
 
 HEADER = MANAGED_HEADER[1:]  # crossplane writes '#' + comment
 

@@ -73,6 +73,7 @@ UPSTREAM_OPTIONS = dict(
     force=dict(type='bool', default=False),
 )
 
+
 def _with_common(*parts):
     spec = copy.deepcopy(COMMON)
     for part in parts:

@@ -19,7 +19,7 @@ description:
   - This is the target-side step of the file-writing modules (M(balancer.nginx.upstream) and friends); it
     needs only Python's standard library on the proxy.
 author:
-  - balancer.nginx developers
+  - balancer.nginx developers (!UNKNOWN)
 options:
   files:
     description: The files of the transaction.
@@ -62,6 +62,8 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - action_common_attributes.files
   - ansible.builtin.files
 attributes:
   check_mode:
@@ -69,7 +71,12 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
+  safe_file_operations:
+    support: full
+  vault:
+    support: none
 """
 
 EXAMPLES = r"""

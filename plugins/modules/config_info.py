@@ -18,7 +18,7 @@ description:
     group can be adopted by passing them back with its name.
   - Read-only; never fails because the configuration is broken (see O(test)).
 author:
-  - balancer.nginx developers
+  - balancer.nginx developers (!UNKNOWN)
 options:
   nginx_conf:
     description: Main Nginx configuration file.
@@ -35,14 +35,22 @@ options:
   upstream:
     description: Only return this group in RV(upstreams).
     type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
 notes:
   - Needs the C(crossplane) Python library on the controller.

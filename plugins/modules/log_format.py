@@ -19,7 +19,7 @@ description:
   - A vhost whose C(access_log) names a format that is not defined, or defined in a file Nginx reads later, is
     refused by M(balancer.nginx.vhost) and M(balancer.nginx.site) before C(nginx -t).
 author:
-  - balancer.nginx developers
+  - balancer.nginx developers (!UNKNOWN)
 options:
   name:
     description: Name of the format, as used in C(access_log PATH NAME). V(combined) is built in and cannot be redefined.
@@ -40,17 +40,29 @@ options:
     type: str
     choices: [default, json, none]
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - action_common_attributes.files
   - balancer.nginx.common
   - ansible.builtin.files
 attributes:
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
   diff_mode:
     support: full
   platform:
+    support: full
     platforms: posix
+  safe_file_operations:
+    support: full
+  vault:
+    support: none
 """
 
 EXAMPLES = r"""

@@ -23,7 +23,7 @@ description:
     without the header are never touched. A removal that would leave a C(proxy_pass) or an C(access_log) of
     another file without its upstream or log format is refused.
 author:
-  - balancer.nginx developers
+  - balancer.nginx developers (!UNKNOWN)
 options:
   upstreams:
     description: Upstream groups, each with the options of M(balancer.nginx.upstream) (C(name), C(servers), C(method), ...).
@@ -49,17 +49,29 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - action_common_attributes.files
   - balancer.nginx.common
   - ansible.builtin.files
 attributes:
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
   diff_mode:
     support: full
   platform:
+    support: full
     platforms: posix
+  safe_file_operations:
+    support: full
+  vault:
+    support: none
 """
 
 EXAMPLES = r"""

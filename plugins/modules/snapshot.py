@@ -19,7 +19,7 @@ description:
   - This is the building block the file-writing modules' action plugins call first; it changes nothing and
     needs only Python's standard library on the proxy.
 author:
-  - balancer.nginx developers
+  - balancer.nginx developers (!UNKNOWN)
 options:
   nginx_binary:
     description: Name or path of the Nginx executable; every call to Nginx goes through it.
@@ -43,12 +43,15 @@ options:
     description: Whether to read the configuration with C(nginx -T). V(false) only reports the version and O(paths).
     type: bool
     default: true
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
 notes:
   - Read-only; C(changed) is always V(false).
@@ -103,6 +106,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.balancer.nginx.plugins.module_utils import _commit, _nginx, _specs
 from ansible_collections.balancer.nginx.plugins.module_utils._features import parse_nginx_version
+
 
 def _path_info(path):
     data = _commit.read_bytes(path)

@@ -19,7 +19,7 @@ description:
     Nginx refuses never stays on disk.
   - O(state=absent) refuses while a C(proxy_pass) still refers to the group, unless O(force=true).
 author:
-  - balancer.nginx developers
+  - balancer.nginx developers (!UNKNOWN)
 options:
   name:
     description: Name of the upstream group, as used in C(proxy_pass http://NAME).
@@ -141,17 +141,29 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - action_common_attributes.files
   - balancer.nginx.common
   - ansible.builtin.files
 attributes:
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
   diff_mode:
     support: full
   platform:
+    support: full
     platforms: posix
+  safe_file_operations:
+    support: full
+  vault:
+    support: none
 seealso:
   - name: Nginx upstream module
     description: The directives this module writes.

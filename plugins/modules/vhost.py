@@ -21,7 +21,7 @@ description:
     O(access_log) whose format is not defined before it, are refused before C(nginx -t).
   - Warns when O(locations[].next_upstream) includes C(non_idempotent).
 author:
-  - balancer.nginx developers
+  - balancer.nginx developers (!UNKNOWN)
 options:
   name:
     description: Name of the vhost; the file is C(NAME.vhost.conf).
@@ -112,17 +112,29 @@ options:
     description: Key file for TLS, together with O(ssl_certificate).
     type: path
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - action_common_attributes.files
   - balancer.nginx.common
   - ansible.builtin.files
 attributes:
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
   diff_mode:
     support: full
   platform:
+    support: full
     platforms: posix
+  safe_file_operations:
+    support: full
+  vault:
+    support: none
 """
 
 EXAMPLES = r"""

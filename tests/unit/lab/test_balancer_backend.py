@@ -81,7 +81,7 @@ def test_health(backend):
 
 
 def test_headers_are_echoed(backend):
-    status, _, body = backend.request("/headers", headers={"X-Real-IP": "192.0.2.7", "Connection": "keep-alive"})
+    status, dummy, body = backend.request("/headers", headers={"X-Real-IP": "192.0.2.7", "Connection": "keep-alive"})
     assert status == 200
     received = json.loads(body)
     assert received["X-Real-IP"] == "192.0.2.7"
@@ -109,7 +109,7 @@ def test_keepalive_reuses_one_connection(backend):
     conn = http.client.HTTPConnection("127.0.0.1", backend.port, timeout=5)
     try:
         ports = set()
-        for _ in range(5):
+        for dummy in range(5):
             conn.request("GET", "/")
             resp = conn.getresponse()
             assert resp.read() == b"app7\n"
@@ -131,7 +131,7 @@ def test_error_modes_and_healing_through_the_control_file(backend, mode):
 
 
 def test_control_endpoint_sets_the_mode(backend):
-    status, _, body = backend.request("/_control", method="POST", body="503")
+    status, dummy, body = backend.request("/_control", method="POST", body="503")
     assert status == 200
     assert json.loads(body) == {"name": "app7", "mode": "503", "delay": 0.0}
     assert backend.request("/")[0] == 503
@@ -193,7 +193,7 @@ def test_delay_from_the_command_line(tmp_path):
 def test_taken_port_fails_loudly(backend, tmp_path):
     proc = subprocess.run(
         [sys.executable, str(APP), "--name", "dup", "--port", str(backend.port), "--bind", "127.0.0.1"],
-        capture_output=True, text=True, timeout=10,
+        capture_output=True, text=True, timeout=10, check=False,
     )
     assert proc.returncode != 0
     assert "Address already in use" in proc.stderr

@@ -238,7 +238,7 @@ def test_check_features_names_the_option(options, version, key, option):
 
 
 def test_every_feature_of_the_table_is_exercised():
-    exercised = set(g[3] for g in GATES) | set(k for g in GATES for k, _ in up(**g[1]).features())
+    exercised = set(g[3] for g in GATES) | set(k for g in GATES for k, dummy in up(**g[1]).features())
     # health_check has no option in the upstream module (it belongs to a location)
     assert set(FEATURES) - exercised == {'health_check'}
 

@@ -63,7 +63,7 @@ def test_split_dump_any_file_in_any_position(index):
 
 
 def test_split_dump_keeps_the_read_order():
-    assert list(split_dump(nginx_dump(FILES))) == [p for p, _ in FILES]
+    assert list(split_dump(nginx_dump(FILES))) == [p for p, dummy in FILES]
 
 
 def test_split_dump_file_without_trailing_newline_last():
