@@ -4,10 +4,19 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError
 from ansible_collections.balancer.nginx.plugins.module_utils._model import Server
+
+def _is_ipv6(text):
+    try:
+        return ipaddress.ip_address(text).version == 6
+    except ValueError:
+        return False
+
 
 OVERRIDES = ('weight', 'backup', 'down', 'max_fails', 'fail_timeout', 'max_conns', 'port')
 
@@ -27,7 +36,10 @@ def upstream_servers(hosts, hostvars, port=80):
         if unknown:
             raise AnsibleFilterError('balancer.nginx.upstream_servers: %s: balancer_server has unknown key(s) %s; '
                                      'use %s' % (host, ', '.join(unknown), ', '.join(OVERRIDES)))
-        address = '%s:%s' % (variables.get('ansible_host') or host, override.get('port', port))
+        address = str(variables.get('ansible_host') or host)
+        if _is_ipv6(address):
+            address = '[%s]' % address  # an IPv6 address needs brackets before the port
+        address = '%s:%s' % (address, override.get('port', port))
         server = {'address': address}
         for key in OVERRIDES:
             if key != 'port' and override.get(key) is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 
@@ -85,8 +86,8 @@ def _segments_match(pattern, path):
     return True
 
 
-def proxy_pass_upstream(target):
-    """The upstream name a ``proxy_pass`` URL refers to, or ``None`` (variables, sockets)."""
+def proxy_pass_host(target):
+    """The host part (with any port) of a ``proxy_pass`` URL, or ``None`` (variables, sockets, IPv6)."""
     for scheme in ('http://', 'https://'):
         if target.startswith(scheme):
             rest = target[len(scheme):]
@@ -94,11 +95,19 @@ def proxy_pass_upstream(target):
     else:
         return None
     host = rest.split('/', 1)[0]
-    if '$' in host or host.startswith('unix:') or not host:
+    if '$' in host or host.startswith('unix:') or not host or host.startswith('['):
         return None
-    if host.startswith('['):
-        return None
-    return host.split(':', 1)[0]
+    return host
+
+
+def proxy_pass_upstream(target):
+    """The upstream name a ``proxy_pass`` URL names, or ``None`` (variables, sockets).
+
+    ``http://NAME:PORT`` still names the group (Nginx refuses it with "upstream
+    may not have port" while the group exists), so it counts as a reference.
+    """
+    host = proxy_pass_host(target)
+    return None if host is None else host.split(':', 1)[0]
 
 
 class Statement(object):
@@ -296,7 +305,8 @@ def check_roundtrip(text, payload):
     try:
         parsed = parse_text(text)
     except ValueError as exc:
-        raise ModelError('content', 'the rendered file does not parse back (%s)' % exc,
+        reason = re.sub(r' in \S+:(\d+)$', r' at line \1', str(exc))
+        raise ModelError('content', 'the rendered file does not parse back (%s)' % reason,
                          'report this as a bug in balancer.nginx')
     if _render.strip_lines(parsed) != _render.strip_lines(payload):
         raise ModelError('content', 'the rendered file parses back to something else than the model',
@@ -387,7 +397,7 @@ def describe_config(tree, info, only_upstream=None):
         log_formats[name] = {'file': stmt.file, 'line': stmt.line, 'format': args, 'escape': escape}
     undefined = []
     for stmt in tree.proxy_passes:
-        host = proxy_pass_upstream(stmt.args[0])
+        host = proxy_pass_host(stmt.args[0])
         if _looks_like_upstream_name(host) and not tree.upstream_definitions(host):
             undefined.append({'name': host, 'file': stmt.file, 'line': stmt.line})
     return {

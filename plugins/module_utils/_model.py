@@ -41,14 +41,38 @@ UPSTREAM_KEYS = ('name', 'method', 'hash_key', 'consistent', 'random_two', 'leas
 _FLAGS = ('backup', 'down', 'resolve', 'drain')
 
 
-def check_syntax(option, value, what, allow_space=False):
+def check_syntax(option, value, what, allow_space=False, allow_backslash=False):
     """Refuse a value that would smuggle Nginx syntax into the rendered file."""
     for char in value:
+        if char == '\\' and allow_backslash:
+            continue
         if char in SYNTAX_CHARS or (char.isspace() and not allow_space):
             raise ModelError(
                 option,
                 'contains %r, which Nginx would read as syntax, not as part of %s' % (char, what),
                 'remove it', value=value)
+
+
+def check_text(option, value, what):
+    """Free text that crossplane quotes (a log format, a header value): only what cannot be written safely.
+
+    Control characters do not survive quoting, a leading '#' is left unquoted
+    and would start a comment, and a trailing backslash would escape the
+    closing quote.
+    """
+    for char in value:
+        if char in '\n\r':
+            raise ModelError(option, 'contains a line break', 'split it into a list of strings instead', value=value)
+        if ord(char) < 32 or ord(char) == 127:
+            raise ModelError(option, 'contains the control character %r, which cannot be written into %s' % (char, what),
+                             'remove it (split a format into a list of strings instead of using line breaks)',
+                             value=value)
+    if value.startswith('#'):
+        raise ModelError(option, 'starts with "#", which Nginx would read as the start of a comment',
+                         'remove the leading "#"', value=value)
+    if (len(value) - len(value.rstrip('\\'))) % 2:
+        raise ModelError(option, 'ends with a backslash, which would escape the closing quote',
+                         'remove the trailing backslash or double it', value=value)
 
 
 def check_name(option, value):
@@ -422,10 +446,7 @@ class LogFormat(object):
         for index, part in enumerate(fmt):
             part = str(part)
             option = '%sformat[%d]' % (prefix, index) if len(fmt) > 1 else prefix + 'format'
-            for char in part:
-                if char in '\n\r':
-                    raise ModelError(option, 'contains a line break', 'split it into a list of strings instead',
-                                     value=part)
+            check_text(option, part, 'a log format')
             parts.append(part)
         escape = options.get('escape')
         if escape is not None and escape not in ESCAPES:
@@ -458,11 +479,12 @@ _SERVER_NAME_RE = re.compile(r'^[A-Za-z0-9_.*~^$()\[\]\\|?+:-]+$')
 
 
 def _check_value(option, value, what):
-    """A header value or similar: quoted by crossplane, but no line breaks or braces/semicolons."""
+    """A header value: quoted by crossplane, but no braces, semicolons or '#', and nothing unquotable."""
     for char in value:
-        if char in '\n\r;{}#':
+        if char in ';{}#\n\r':
             raise ModelError(option, 'contains %r, which Nginx would read as syntax, not as part of %s'
                              % (char, what), 'remove it', value=value)
+    check_text(option, value, what)
 
 
 class Location(object):
@@ -486,7 +508,7 @@ class Location(object):
             modifier, path = parts
         else:
             path = raw_path
-        check_syntax(prefix + '.path', path, 'a location path')
+        check_syntax(prefix + '.path', path, 'a location path', allow_backslash=modifier in ('~', '~*'))
         upstream, literal = options.get('upstream'), options.get('pass')
         if (upstream is None) == (literal is None):
             raise ModelError(prefix, 'needs exactly one of upstream and pass',
@@ -564,7 +586,8 @@ class Vhost(object):
         server_name = [part for s in server_name for part in str(s).split()]
         for index, item in enumerate(server_name):
             option = '%sserver_name[%d]' % (prefix, index)
-            check_syntax(option, item, 'a server name')
+            check_syntax(option, item, 'a server name', allow_backslash=item.startswith('~'))
+            check_text(option, item, 'a server name')
             if not _SERVER_NAME_RE.match(item):
                 raise ModelError(option, 'is not a server name', 'give a host name such as www.example.com',
                                  value=item)

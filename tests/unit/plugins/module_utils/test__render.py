@@ -281,6 +281,7 @@ def test_check_roundtrip_refuses_text_that_does_not_parse():
     with pytest.raises(ModelError) as exc:
         _inspect.check_roundtrip('upstream api {\n    least_conn;\n', payload)
     message = str(exc.value)
+    # the controller's temporary path is not shown, only the line
     assert message.startswith('content: the rendered file does not parse back (unexpected end of file, '
-                              'expecting "}" in ')
+                              'expecting "}" at line 2)')
     assert message.endswith('); report this as a bug in balancer.nginx.')

@@ -13,6 +13,7 @@ import yaml
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.playbook.task import Task
+from ansible.plugins.doc_fragments.action_common_attributes import ModuleDocFragment as AttributesFragment
 from ansible.plugins.doc_fragments.files import ModuleDocFragment as FilesFragment
 
 from ansible_collections.balancer.nginx.plugins.doc_fragments.common import ModuleDocFragment as CommonFragment
@@ -22,6 +23,10 @@ from ansible_collections.balancer.nginx.plugins.module_utils._model import Upstr
 FRAGMENTS = {
     'balancer.nginx.common': CommonFragment.DOCUMENTATION,
     'ansible.builtin.files': FilesFragment.DOCUMENTATION,
+    # attribute descriptions only, no options
+    'ansible.builtin.action_common_attributes': AttributesFragment.DOCUMENTATION,
+    'ansible.builtin.action_common_attributes.flow': AttributesFragment.FLOW,
+    'action_common_attributes.files': AttributesFragment.FILES,
 }
 
 

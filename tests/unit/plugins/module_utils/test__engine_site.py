@@ -1,0 +1,480 @@
+# -*- coding: utf-8 -*-
+# Copyright: balancer.nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""plugins/module_utils/_engine.py: describe() and plan_site() on hand-built snapshots."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _render
+from ansible_collections.balancer.nginx.plugins.module_utils._errors import FeatureError, InspectError, ModelError
+from ansible_collections.balancer.nginx.plugins.module_utils._features import NginxInfo
+from ansible_collections.balancer.nginx.plugins.module_utils._nginx import MANAGED_HEADER
+
+NGINX_CONF = '/etc/nginx/nginx.conf'
+CD = '/etc/nginx/conf.d'
+MAIN = ('events {\n}\n'
+        'http {\n'
+        '    include /etc/nginx/conf.d/*.conf;\n'
+        '    include /etc/nginx/sites-enabled/*;\n'
+        '}\n')
+
+
+def snapshot(files=None, current=None, dirs=None, version=(1, 22, 1)):
+    all_files = {NGINX_CONF: MAIN}
+    all_files.update(files or {})
+    return _engine.Snapshot(NginxInfo(version, False), NGINX_CONF, all_files, current or {}, dirs=dirs)
+
+
+def managed(text):
+    return MANAGED_HEADER + '\n' + text
+
+
+def b64(text):
+    return base64.b64encode(text.encode('utf-8')).decode('ascii')
+
+
+def dir_entry(text, is_managed=True):
+    return {'managed': is_managed, 'content_b64': b64(text) if is_managed else None}
+
+
+def plan(snap=None, exclusive=False, force=False, nginx_plus=False, **groups):
+    items = _engine.describe(CD, **groups)
+    return _engine.plan_site(items, snap or snapshot(), CD, nginx_plus=nginx_plus, force=force, exclusive=exclusive)
+
+
+def refusal(error, **kwargs):
+    with pytest.raises(error) as info:
+        plan(**kwargs)
+    return str(info.value)
+
+
+def files_of(result):
+    return dict((c.path, c.after) for c in result.changes)
+
+
+def up(name, *addresses, **options):
+    return dict(options, name=name, servers=[{'address': a} for a in (addresses or ['10.0.0.1:80'])])
+
+
+# --------------------------------------------------------------------------
+# describe
+# --------------------------------------------------------------------------
+
+def test_describe_orders_log_formats_upstreams_vhosts():
+    items = _engine.describe(CD, upstreams=[up('app')], vhosts=[{'name': 'shop', 'upstream': 'app'}],
+                             log_formats=[{'name': 'upstream_debug'}])
+    assert [(i.kind, i.prefix, i.path, i.state) for i in items] == [
+        ('log_format', 'log_formats[0].', CD + '/00-log-format-upstream_debug.conf', 'present'),
+        ('upstream', 'upstreams[0].', CD + '/app.conf', 'present'),
+        ('vhost', 'vhosts[0].', CD + '/shop.vhost.conf', 'present'),
+    ]
+
+
+def test_describe_same_name_different_kinds_is_fine():
+    items = _engine.describe(CD, upstreams=[up('a')], vhosts=[{'name': 'a', 'upstream': 'a'}],
+                             log_formats=[{'name': 'a', 'format': '$status'}])
+    assert sorted(i.path for i in items) == [CD + '/00-log-format-a.conf', CD + '/a.conf', CD + '/a.vhost.conf']
+
+
+def test_describe_refuses_two_items_writing_the_same_file():
+    with pytest.raises(ModelError) as info:
+        _engine.describe(CD, upstreams=[up('a'), dict(up('b'), path=CD + '/a.conf')])
+    assert str(info.value) == ("upstreams[1].name: 'b' writes the same file /etc/nginx/conf.d/a.conf as "
+                               "upstreams[0].name; give each item its own name or path.")
+
+
+def test_describe_refuses_same_file_across_kinds():
+    with pytest.raises(ModelError) as info:
+        _engine.describe(CD, upstreams=[dict(up('a'), path=CD + '/x.conf')],
+                         vhosts=[{'name': 'b', 'path': CD + '/x.conf', 'upstream': 'a'}])
+    assert str(info.value) == ("vhosts[0].name: 'b' writes the same file /etc/nginx/conf.d/x.conf as "
+                               "upstreams[0].name; give each item its own name or path.")
+
+
+def test_describe_refuses_repeated_names():
+    with pytest.raises(ModelError) as info:
+        _engine.describe(CD, vhosts=[{'name': 'shop', 'upstream': 'a'},
+                                     {'name': 'shop', 'path': '/etc/nginx/sites-enabled/shop', 'upstream': 'a'}])
+    assert str(info.value) == "vhosts[1].name: 'shop' repeats vhosts[0].name; describe each vhost once."
+
+
+@pytest.mark.parametrize('groups, message', [
+    ({'upstreams': [dict(up('a'), bogus=1)]},
+     'upstreams[0]: has unknown option(s) bogus; use the options of balancer.nginx.upstream: consistent, hash_key, '
+     'keepalive, keepalive_requests, keepalive_time, keepalive_timeout, least_time, method, name, ntlm, path, '
+     'queue, queue_timeout, random_two, resolver, resolver_timeout, servers, state, sticky, zone.'),
+    ({'upstreams': [dict(up('a'), force=True)]},
+     'upstreams[0]: has unknown option(s) force; use the options of balancer.nginx.upstream: consistent, '
+     'hash_key, keepalive, keepalive_requests, keepalive_time, keepalive_timeout, least_time, method, name, ntlm, '
+     'path, queue, queue_timeout, random_two, resolver, resolver_timeout, servers, state, sticky, zone.'),
+    ({'vhosts': [{'name': 'v', 'upstream': 'a', 'websocket': True}]},
+     'vhosts[0]: has unknown option(s) websocket; use the options of balancer.nginx.vhost: access_log, listen, '
+     'locations, name, path, proxy_headers, server_name, ssl_certificate, ssl_certificate_key, state, upstream.'),
+    ({'log_formats': [{'name': 'm', 'format': '$status', 'escape': 'json', 'x': 1, 'a': 2}]},
+     'log_formats[0]: has unknown option(s) a, x; use the options of balancer.nginx.log_format: escape, format, '
+     'name, path, state.'),
+    ({'upstreams': ['app']},
+     'upstreams[0]: must be a dict of upstream options; write {name: ..., ...} as for balancer.nginx.upstream.'),
+    ({'upstreams': [dict(up('a'), state='gone')]},
+     "upstreams[0].state: 'gone' must be present or absent; use present or absent."),
+    ({'upstreams': [up('ok'), {'servers': ['10.0.0.1:80']}]},
+     'upstreams[1].name: is required and must be a non-empty string; give a name such as backend_pool.'),
+    ({'upstreams': [up('ok'), {'name': 'b', 'servers': [{'address': '10.0.0.1:80', 'weight': 0}]}]},
+     'upstreams[1].servers[0].weight: 0 must be from 1 to 1000000; give a value from 1 to 1000000.'),
+    ({'vhosts': [{'name': 'v', 'locations': [{'path': '/', 'upstream': 'a', 'next_upstream': ['nope']}]}]},
+     "vhosts[0].locations[0].next_upstream[0]: 'nope' is not a proxy_next_upstream condition; use error, timeout, "
+     "invalid_header, http_500, http_502, http_503, http_504, http_403, http_404, http_429, non_idempotent, off."),
+    ({'log_formats': [{'name': 'main'}]},
+     'log_formats[0].format: is required (only upstream_debug has a ready format); give the format string, '
+     'e.g. "$remote_addr $status $upstream_addr".'),
+])
+def test_describe_refusals(groups, message):
+    with pytest.raises(ModelError) as info:
+        _engine.describe(CD, **groups)
+    assert str(info.value) == message
+
+
+def test_describe_absent_items_need_no_model():
+    items = _engine.describe(CD, upstreams=[{'name': 'old', 'state': 'absent'}],
+                             vhosts=[{'name': 'gone', 'state': 'absent'}])
+    assert [(i.path, i.model) for i in items] == [(CD + '/old.conf', None), (CD + '/gone.vhost.conf', None)]
+
+
+def test_paths_to_read_include_the_websocket_map_with_vhosts():
+    items = _engine.describe(CD, upstreams=[up('app')], vhosts=[{'name': 'shop', 'upstream': 'app'}])
+    assert _engine.paths_to_read(items, CD) == [CD + '/00-balancer-websocket-map.conf', CD + '/app.conf',
+                                                CD + '/shop.vhost.conf']
+    assert _engine.paths_to_read(_engine.describe(CD, upstreams=[up('app')]), CD) == [CD + '/app.conf']
+
+
+# --------------------------------------------------------------------------
+# plan_site: the file set
+# --------------------------------------------------------------------------
+
+WS_MAP = CD + '/00-balancer-websocket-map.conf'
+
+
+def test_full_site_file_set():
+    result = plan(
+        log_formats=[{'name': 'upstream_debug'}],
+        upstreams=[up('app', '10.0.0.1:80', '10.0.0.2:80', keepalive=16), up('chat', '10.0.1.1:80')],
+        vhosts=[
+            {'name': 'shop', 'upstream': 'app', 'access_log': {'path': '/var/log/nginx/shop.log',
+                                                               'format': 'upstream_debug'}},
+            {'name': 'chat', 'locations': [{'path': '/', 'upstream': 'chat', 'websocket': True}]},
+            {'name': 'chat2', 'locations': [{'path': '/ws', 'upstream': 'chat', 'websocket': True}]},
+        ])
+    assert [(c.path, c.before, c.changed) for c in result.changes] == [
+        (CD + '/00-log-format-upstream_debug.conf', None, True),
+        (CD + '/app.conf', None, True),
+        (CD + '/chat.conf', None, True),
+        (CD + '/shop.vhost.conf', None, True),
+        (CD + '/chat.vhost.conf', None, True),
+        (CD + '/chat2.vhost.conf', None, True),
+        (WS_MAP, None, True),
+    ]
+    assert result.changed is True
+    assert result.warnings == []
+    files = files_of(result)
+    assert files[WS_MAP] == _render.render_websocket_map()
+    assert all(text.startswith(MANAGED_HEADER + '\n') for text in files.values())
+    # the vhost to the keepalive upstream gets HTTP/1.1, the one to chat does only for its websocket
+    assert 'proxy_http_version 1.1;' in files[CD + '/shop.vhost.conf']
+    assert "proxy_set_header Connection '';" in files[CD + '/shop.vhost.conf']
+    assert 'proxy_set_header Connection $balancer_connection_upgrade;' in files[CD + '/chat.vhost.conf']
+
+
+def test_no_websocket_map_without_websocket_location():
+    result = plan(upstreams=[up('app')], vhosts=[{'name': 'shop', 'upstream': 'app'}])
+    assert sorted(files_of(result)) == [CD + '/app.conf', CD + '/shop.vhost.conf']
+
+
+def test_websocket_map_unchanged_when_present():
+    text = _render.render_websocket_map()
+    snap = snapshot({WS_MAP: text}, {WS_MAP: {'content': text.encode('utf-8')}})
+    result = plan(snap, upstreams=[up('chat')],
+                  vhosts=[{'name': 'chat', 'locations': [{'path': '/', 'upstream': 'chat', 'websocket': True}]}])
+    assert [(c.path, c.changed) for c in result.changes if c.path == WS_MAP] == [(WS_MAP, False)]
+
+
+def test_vhost_to_upstream_defined_in_same_call_accepted():
+    result = plan(upstreams=[up('app')], vhosts=[{'name': 'shop', 'upstream': 'app'}])
+    assert files_of(result)[CD + '/shop.vhost.conf'].count('proxy_pass http://app;') == 1
+
+
+def test_vhost_to_upstream_defined_by_hand_accepted_and_keepalive_seen():
+    hand = 'upstream legacy {\n    server 10.0.0.5:80;\n    keepalive 8;\n}\n'
+    result = plan(snapshot({'/etc/nginx/sites-enabled/legacy': hand}), vhosts=[{'name': 'shop', 'upstream': 'legacy'}])
+    text = files_of(result)[CD + '/shop.vhost.conf']
+    assert 'proxy_http_version 1.1;' in text
+
+
+def test_vhost_to_non_keepalive_upstream_has_no_http11():
+    result = plan(upstreams=[up('app')], vhosts=[{'name': 'shop', 'upstream': 'app'}])
+    text = files_of(result)[CD + '/shop.vhost.conf']
+    assert 'proxy_http_version' not in text and 'Connection' not in text
+
+
+def test_literal_pass_is_not_checked_against_upstreams():
+    result = plan(vhosts=[{'name': 'shop', 'locations': [{'path': '/', 'pass': 'http://nowhere:8080'}]}])
+    assert sorted(files_of(result)) == [CD + '/shop.vhost.conf']
+
+
+def test_vhost_to_undefined_upstream_refused():
+    assert refusal(InspectError, vhosts=[{'name': 'shop', 'upstream': 'nope'}]) == (
+        "vhosts[0].upstream: 'nope' is not defined as an upstream in the proxy's configuration; define it first "
+        "(balancer.nginx.upstream, or in the same site call), or use pass for a literal URL.")
+
+
+def test_vhost_location_to_undefined_upstream_refused():
+    assert refusal(InspectError, upstreams=[up('app')], vhosts=[
+        {'name': 'ok', 'upstream': 'app'},
+        {'name': 'shop', 'locations': [{'path': '/a', 'pass': 'http://x'}, {'path': '/', 'upstream': 'nope'}]},
+    ]) == ("vhosts[1].locations[1].upstream: 'nope' is not defined as an upstream in the proxy's configuration; "
+           "define it first (balancer.nginx.upstream, or in the same site call), or use pass for a literal URL.")
+
+
+def test_vhost_to_upstream_removed_in_same_call_refused():
+    snap = snapshot({CD + '/app.conf': managed('upstream app {\n    server 1.1.1.1;\n}\n')})
+    assert refusal(InspectError, snap=snap,
+                   upstreams=[{'name': 'app', 'state': 'absent'}], vhosts=[{'name': 'shop', 'upstream': 'app'}]) == (
+        "upstreams[0].state: 'absent' cannot remove upstream 'app': proxy_pass still refers to it at "
+        "/etc/nginx/conf.d/shop.vhost.conf:6; change those proxy_pass lines first, or set force: true.")
+
+
+def test_access_log_with_undefined_format_refused():
+    assert refusal(InspectError, upstreams=[up('app')], vhosts=[
+        {'name': 'shop', 'upstream': 'app', 'access_log': {'path': '/var/log/x.log', 'format': 'nope'}}]) == (
+        "vhosts[0].access_log.format: 'nope' log format 'nope' is not defined in the proxy's configuration; define "
+        "it first (balancer.nginx.log_format, or log_formats in the same site call).")
+
+
+def test_access_log_with_format_of_same_call_accepted():
+    result = plan(log_formats=[{'name': 'main', 'format': '$remote_addr $status'}], upstreams=[up('app')],
+                  vhosts=[{'name': 'shop', 'upstream': 'app', 'access_log': {'path': '/var/log/x', 'format': 'main'}}])
+    assert 'access_log /var/log/x main;' in files_of(result)[CD + '/shop.vhost.conf']
+
+
+def test_access_log_builtin_combined_needs_no_definition():
+    result = plan(upstreams=[up('app')], vhosts=[
+        {'name': 'shop', 'upstream': 'app', 'access_log': {'path': '/var/log/x', 'format': 'combined'}}])
+    assert 'access_log /var/log/x combined;' in files_of(result)[CD + '/shop.vhost.conf']
+
+
+def test_access_log_format_read_later_refused():
+    snap = snapshot({CD + '/zz-formats.conf': "log_format late '$remote_addr';\n"})
+    assert refusal(InspectError, snap=snap, upstreams=[up('app')], vhosts=[
+        {'name': 'shop', 'upstream': 'app', 'access_log': {'path': '/var/log/x.log', 'format': 'late'}}]) == (
+        "vhosts[0].access_log.format: 'late' log format 'late' is defined in /etc/nginx/conf.d/zz-formats.conf:1, "
+        "which Nginx reads after its use at /etc/nginx/conf.d/shop.vhost.conf:5; put the log_format in a file that "
+        "sorts before the vhost (log_format writes 00-log-format-NAME.conf).")
+
+
+def test_access_log_format_defined_in_main_config_accepted():
+    main = MAIN.replace('http {\n', "http {\n    log_format early '$status';\n")
+    snap = snapshot({NGINX_CONF: main})
+    result = plan(snap, upstreams=[up('app')],
+                  vhosts=[{'name': 'shop', 'upstream': 'app', 'access_log': {'path': '/l', 'format': 'early'}}])
+    assert result.changed
+
+
+def test_duplicate_log_format_in_another_file_refused():
+    snap = snapshot({CD + '/zz-formats.conf': "log_format main '$remote_addr';\n"})
+    assert refusal(InspectError, snap=snap, log_formats=[{'name': 'main', 'format': '$status'}]) == (
+        "log_formats[0].name: 'main' log format 'main' is already defined in /etc/nginx/conf.d/zz-formats.conf:1; "
+        "remove it there, or choose another name.")
+
+
+def test_log_format_rewrite_of_its_own_file_accepted():
+    path = CD + '/00-log-format-main.conf'
+    old = managed("log_format main '$remote_addr';\n")
+    result = plan(snapshot({path: old}, {path: {'content': old.encode('utf-8')}}),
+                  log_formats=[{'name': 'main', 'format': '$status'}])
+    assert [(c.path, c.changed) for c in result.changes] == [(path, True)]
+
+
+def test_duplicate_upstream_in_another_file_refused():
+    snap = snapshot({'/etc/nginx/sites-enabled/hand': 'upstream app {\n    server 1.2.3.4;\n}\n'})
+    assert refusal(InspectError, snap=snap, upstreams=[up('app')]) == (
+        "upstreams[0].name: 'app' upstream 'app' is already defined in /etc/nginx/sites-enabled/hand:1; remove it "
+        "there, or choose another name.")
+
+
+def test_feature_gate_names_the_item():
+    assert refusal(FeatureError, upstreams=[up('ok'), dict(up('app'), zone='app 64k', resolver=['127.0.0.53'])]) == (
+        'upstreams[1].resolver: needs Nginx 1.27.3 or newer (resolver in upstream) and the proxy runs open source '
+        'Nginx 1.22.1; upgrade Nginx to 1.27.3 or newer, remove the option, or set nginx_plus: true if the proxy '
+        'runs NGINX Plus.')
+
+
+def test_retry_warning_carries_the_item_prefix():
+    result = plan(upstreams=[up('app')], vhosts=[
+        {'name': 'a', 'upstream': 'app'},
+        {'name': 'b', 'locations': [{'path': '/', 'upstream': 'app', 'next_upstream': ['error', 'non_idempotent']}]}])
+    assert result.warnings == ['vhosts[1].locations[0].next_upstream: includes non_idempotent, so POST, LOCK and '
+                               'PATCH requests may be sent to more than one server']
+
+
+def test_file_outside_http_refused():
+    assert refusal(InspectError, upstreams=[dict(up('app'), path='/etc/nginx/elsewhere/app.conf')]) == (
+        'upstreams[0].path: /etc/nginx/elsewhere/app.conf is not included by /etc/nginx/nginx.conf, so Nginx would '
+        'never read it; write it into a directory that the http block includes (conf_dir), or add '
+        '"include /etc/nginx/elsewhere/*.conf;" inside http {}.')
+
+
+# --------------------------------------------------------------------------
+# absent and force
+# --------------------------------------------------------------------------
+
+APP = managed('upstream app {\n    server 10.0.0.1:80;\n}\n')
+SITE = ('server {\n'
+        '    listen 80;\n'
+        '    location / {\n'
+        '        proxy_pass http://app;\n'
+        '    }\n'
+        '}\n')
+
+
+def test_upstream_absent_with_references_refused():
+    snap = snapshot({CD + '/app.conf': APP, '/etc/nginx/sites-enabled/site': SITE},
+                    {CD + '/app.conf': {'content': APP.encode('utf-8')}})
+    assert refusal(InspectError, snap=snap, upstreams=[{'name': 'app', 'state': 'absent'}]) == (
+        "upstreams[0].state: 'absent' cannot remove upstream 'app': proxy_pass still refers to it at "
+        "/etc/nginx/sites-enabled/site:4; change those proxy_pass lines first, or set force: true.")
+
+
+def test_upstream_absent_with_references_and_force():
+    snap = snapshot({CD + '/app.conf': APP, '/etc/nginx/sites-enabled/site': SITE},
+                    {CD + '/app.conf': {'content': APP.encode('utf-8')}})
+    result = plan(snap, force=True, upstreams=[{'name': 'app', 'state': 'absent'}])
+    assert [(c.path, c.after, c.changed) for c in result.changes] == [(CD + '/app.conf', None, True)]
+
+
+def test_upstream_absent_without_file_is_unchanged():
+    result = plan(upstreams=[{'name': 'app', 'state': 'absent'}])
+    assert [(c.path, c.before, c.after, c.changed) for c in result.changes] == [(CD + '/app.conf', None, None, False)]
+    assert result.changed is False
+
+
+# --------------------------------------------------------------------------
+# exclusive
+# --------------------------------------------------------------------------
+
+OLD = managed('upstream old {\n    server 10.9.9.9:80;\n}\n')
+HAND = 'upstream hand {\n    server 10.9.9.7:80;\n}\n'
+
+
+def test_exclusive_removes_undescribed_managed_files_only():
+    snap = snapshot({CD + '/old.conf': OLD, CD + '/hand.conf': HAND},
+                    dirs={CD: {CD + '/old.conf': dir_entry(OLD), CD + '/hand.conf': dir_entry(HAND, False)}})
+    result = plan(snap, exclusive=True, upstreams=[up('app')])
+    assert [(c.path, c.before, c.after is None, c.changed) for c in result.changes] == [
+        (CD + '/app.conf', None, False, True),
+        (CD + '/old.conf', OLD.encode('utf-8'), True, True),
+    ]
+
+
+def test_without_exclusive_nothing_is_removed():
+    snap = snapshot({CD + '/old.conf': OLD}, dirs={CD: {CD + '/old.conf': dir_entry(OLD)}})
+    result = plan(snap, upstreams=[up('app')])
+    assert [c.path for c in result.changes] == [CD + '/app.conf']
+
+
+def test_exclusive_keeps_described_files_and_other_directories():
+    other = '/etc/nginx/sites-enabled/old.conf'
+    app = _render.render_upstream(_engine.describe(CD, upstreams=[up('app')])[0].model)
+    snap = snapshot({CD + '/app.conf': app, other: OLD}, {CD + '/app.conf': {'content': app.encode('utf-8')}},
+                    dirs={CD: {CD + '/app.conf': dir_entry(app)}, '/etc/nginx/sites-enabled': {other: dir_entry(OLD)}})
+    result = plan(snap, exclusive=True, upstreams=[up('app')])
+    assert [(c.path, c.changed) for c in result.changes] == [(CD + '/app.conf', False)]
+    assert result.changed is False
+
+
+def test_exclusive_removes_a_stale_websocket_map():
+    ws = _render.render_websocket_map()
+    snap = snapshot({WS_MAP: ws}, dirs={CD: {WS_MAP: dir_entry(ws)}})
+    result = plan(snap, exclusive=True, upstreams=[up('app')], vhosts=[{'name': 'shop', 'upstream': 'app'}])
+    assert [(c.path, c.after is None) for c in result.changes if c.path == WS_MAP] == [(WS_MAP, True)]
+
+
+def test_exclusive_refuses_to_remove_upstream_still_used_by_hand_written_vhost():
+    legacy = managed('upstream legacy {\n    server 10.9.9.8:80;\n}\n')
+    snap = snapshot({CD + '/legacy.conf': legacy, CD + '/site.conf': SITE.replace('app', 'legacy')},
+                    dirs={CD: {CD + '/legacy.conf': dir_entry(legacy), CD + '/site.conf': dir_entry(SITE, False)}})
+    assert refusal(InspectError, snap=snap, exclusive=True, upstreams=[up('app')]) == (
+        "exclusive: would remove /etc/nginx/conf.d/legacy.conf, which defines upstream 'legacy' still used at "
+        "/etc/nginx/conf.d/site.conf:4; describe that upstream in this call too, or set exclusive: false.")
+
+
+def test_exclusive_refuses_to_remove_log_format_still_used():
+    fmt = managed("log_format old '$status';\n")
+    site = 'server {\n    listen 80;\n    access_log /var/log/x old;\n}\n'
+    snap = snapshot({CD + '/00-log-format-old.conf': fmt, CD + '/site.conf': site},
+                    dirs={CD: {CD + '/00-log-format-old.conf': dir_entry(fmt)}})
+    assert refusal(InspectError, snap=snap, exclusive=True, upstreams=[up('app')]) == (
+        "exclusive: would remove /etc/nginx/conf.d/00-log-format-old.conf, which defines log format 'old' still "
+        "used at /etc/nginx/conf.d/site.conf:3; describe that log format in this call too, or set exclusive: false.")
+
+
+def test_exclusive_removes_a_managed_upstream_and_its_managed_vhost_together():
+    legacy = managed('upstream legacy {\n    server 10.9.9.8:80;\n}\n')
+    vhost = managed(SITE.replace('app', 'legacy'))
+    snap = snapshot({CD + '/legacy.conf': legacy, CD + '/legacy.vhost.conf': vhost},
+                    dirs={CD: {CD + '/legacy.conf': dir_entry(legacy), CD + '/legacy.vhost.conf': dir_entry(vhost)}})
+    result = plan(snap, exclusive=True, upstreams=[up('app')])
+    assert [(c.path, c.after is None) for c in result.changes] == [
+        (CD + '/app.conf', False), (CD + '/legacy.conf', True), (CD + '/legacy.vhost.conf', True)]
+
+
+def test_exclusive_with_the_upstream_described_again_is_fine():
+    legacy = managed('upstream legacy {\n    server 10.9.9.8:80;\n}\n')
+    snap = snapshot({CD + '/legacy.conf': legacy, CD + '/site.conf': SITE.replace('app', 'legacy')},
+                    {CD + '/legacy.conf': {'content': legacy.encode('utf-8')}},
+                    dirs={CD: {CD + '/legacy.conf': dir_entry(legacy)}})
+    result = plan(snap, exclusive=True, upstreams=[up('legacy', '10.9.9.8:80')])
+    assert [(c.path, c.after is None) for c in result.changes] == [(CD + '/legacy.conf', False)]
+
+
+# --------------------------------------------------------------------------
+# idempotence
+# --------------------------------------------------------------------------
+
+SITE_GROUPS = dict(
+    log_formats=[{'name': 'upstream_debug'}],
+    upstreams=[up('app', '10.0.0.1:80', '10.0.0.2:80', keepalive=8), up('chat')],
+    vhosts=[{'name': 'shop', 'upstream': 'app', 'access_log': {'path': '/var/log/x', 'format': 'upstream_debug'}},
+            {'name': 'chat', 'locations': [{'path': '/', 'upstream': 'chat', 'websocket': True}]}],
+)
+
+
+def applied(result):
+    """The snapshot of a proxy on which ``result`` was committed."""
+    files = dict((c.path, c.after) for c in result.changes if c.after is not None)
+    current = dict((c.path, {'content': c.after_bytes}) for c in result.changes)
+    return snapshot(files, current)
+
+
+def test_second_run_changes_nothing():
+    first = plan(**SITE_GROUPS)
+    assert first.changed is True
+    second = plan(applied(first), **SITE_GROUPS)
+    assert second.changed is False
+    assert [c.changed for c in second.changes] == [False] * len(second.changes)
+    assert files_of(second) == files_of(first)
+
+
+def test_one_byte_different_is_a_change():
+    first = plan(**SITE_GROUPS)
+    snap = applied(first)
+    path = CD + '/app.conf'
+    snap.current[path] = {'content': snap.current[path]['content'] + b'\n'}
+    second = plan(snap, **SITE_GROUPS)
+    assert [c.path for c in second.changes if c.changed] == [path]
+
+
+def test_rendering_is_byte_stable_across_plans():
+    assert files_of(plan(**SITE_GROUPS)) == files_of(plan(**SITE_GROUPS))
