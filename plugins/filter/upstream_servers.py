@@ -11,6 +11,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError
 from ansible_collections.balancer.nginx.plugins.module_utils._model import Server
 
+
 def _is_ipv6(text):
     try:
         return ipaddress.ip_address(text).version == 6
