@@ -13,7 +13,7 @@ export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
-.PHONY: help setup apt venv collection lint sanity unit units integration build molecule lab demo test clean
+.PHONY: help setup apt venv collection lint sanity unit units integration build molecule lab demo test bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -69,6 +69,9 @@ test: ## everything: lint, sanity, unit, units, integration, build, molecule
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory molecule
 	@echo "make test: all suites passed"
+
+bench: setup ## engine benchmark: plan 1,000 upstreams x 10 servers + 1,000 vhosts
+	@python benchmarks/bench_engine.py
 
 clean: ## remove build output (keeps the virtualenv and lab images)
 	rm -rf build tests/output $(CACHE)/ansible-test

@@ -212,14 +212,16 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
             item.model.check_features(snapshot.info, nginx_plus, item.prefix)
 
     def render_group(kind, render):
+        rendered = []
         for item in items:
             if item.kind != kind:
                 continue
             text = None
             if item.model is not None:
                 payload, text = render(item.model)
-                _inspect.check_roundtrip(text, payload)
+                rendered.append((text, payload))
             changes.append(FileChange(item.path, snapshot.before(item.path), text))
+        _inspect.check_roundtrips(rendered)
 
     def file_of(make):
         payload = _render.file_payload([make])

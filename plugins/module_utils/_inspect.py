@@ -144,6 +144,7 @@ class ConfigTree(object):
         self.access_logs = []     # [Statement]
         self.servers = []         # [Statement] of http-level server blocks
         self.statements = []      # every statement in read order
+        self.include_statements = []
         self._order = 0
         self._walk(nginx_conf, (), [nginx_conf])
 
@@ -159,12 +160,11 @@ class ConfigTree(object):
     def include_patterns(self):
         """Every include statement seen: ``[(absolute pattern, context, Statement)]``."""
         found = []
-        for stmt in self.statements:
-            if stmt.directive == 'include' and stmt.args:
-                pattern = stmt.args[0]
-                if not os.path.isabs(pattern):
-                    pattern = os.path.join(self.prefix, pattern)
-                found.append((os.path.normpath(pattern), stmt.context, stmt))
+        for stmt in self.include_statements:
+            pattern = stmt.args[0]
+            if not os.path.isabs(pattern):
+                pattern = os.path.join(self.prefix, pattern)
+            found.append((os.path.normpath(pattern), stmt.context, stmt))
         return found
 
     def contexts_for(self, path):
@@ -189,6 +189,7 @@ class ConfigTree(object):
         self.statements.append(stmt)
         directive = stmt.directive
         if directive == 'include' and stmt.args:
+            self.include_statements.append(stmt)
             for included in self._resolve(stmt.args[0]):
                 self.includes.setdefault(included, []).append((context, stmt))
                 if included not in stack:
@@ -302,15 +303,21 @@ def check_nothing_lost(tree, removed_path, removed_text, option='exclusive'):
 
 def check_roundtrip(text, payload):
     """Parse rendered text back and compare it with the payload it came from (ignoring lines)."""
-    try:
-        parsed = parse_text(text)
-    except ValueError as exc:
-        reason = re.sub(r' in \S+:(\d+)$', r' at line \1', str(exc))
-        raise ModelError('content', 'the rendered file does not parse back (%s)' % reason,
-                         'report this as a bug in balancer.nginx')
-    if _render.strip_lines(parsed) != _render.strip_lines(payload):
-        raise ModelError('content', 'the rendered file parses back to something else than the model',
-                         'report this as a bug in balancer.nginx')
+    check_roundtrips([(text, payload)])
+
+
+def check_roundtrips(rendered):
+    """``check_roundtrip`` for many ``(text, payload)`` pairs, parsed in one batch."""
+    parsed = _parse_texts(dict((str(index), text) for index, (text, payload) in enumerate(rendered)))
+    for index, (text, payload) in enumerate(rendered):
+        statements, errors = parsed[str(index)]
+        if errors:
+            reason = re.sub(r' in \S+:(\d+)$', r' at line \1', str(errors[0].get('error')))
+            raise ModelError('content', 'the rendered file does not parse back (%s)' % reason,
+                             'report this as a bug in balancer.nginx')
+        if _render.strip_lines(statements) != _render.strip_lines(payload):
+            raise ModelError('content', 'the rendered file parses back to something else than the model',
+                             'report this as a bug in balancer.nginx')
 
 
 # --------------------------------------------------------------------------
