@@ -44,6 +44,24 @@ options:
         newer than the proxy's version. A proxy whose C(nginx -V) reports NGINX Plus needs no flag.
     type: bool
     default: false
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    support: full
+    platforms: posix
+  safe_file_operations:
+    support: full
+  vault:
+    support: none
 notes:
   - The module never reloads Nginx; notify a handler that does (see the examples).
   - Needs the C(crossplane) Python library on the controller. The proxy needs only Nginx and Python's standard library.

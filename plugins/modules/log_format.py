@@ -45,24 +45,6 @@ extends_documentation_fragment:
   - action_common_attributes.files
   - balancer.nginx.common
   - ansible.builtin.files
-attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    support: full
-    platforms: posix
-  safe_file_operations:
-    support: full
-  vault:
-    support: none
 """
 
 EXAMPLES = r"""

@@ -60,10 +60,11 @@ def documentation(name):
     doc = yaml.safe_load(module_of(name).DOCUMENTATION)
     for fragment_name in doc.pop('extends_documentation_fragment', []):
         fragment = yaml.safe_load(FRAGMENTS[fragment_name])
-        for key, value in fragment.get('options', {}).items():
-            merged = dict(value)
-            merged.update(doc.setdefault('options', {}).get(key, {}))
-            doc['options'][key] = merged
+        for section in ('options', 'attributes'):
+            for key, value in (fragment.get(section) or {}).items():
+                merged = dict(value)
+                merged.update(doc.setdefault(section, {}).get(key, {}))
+                doc[section][key] = merged
         doc.setdefault('notes', []).extend(fragment.get('notes', []))
     return doc
 
