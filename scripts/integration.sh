@@ -2,9 +2,11 @@
 # Integration tests on a real, throwaway nginx bound to 127.0.0.1.
 #
 # Sets up a temp dir with its own nginx.conf (pid, logs and temp paths inside
-# it), starts the lab backends app1..app3, starts nginx, runs ansible-playbook
-# over the targets in tests/integration/targets/ (each applied as a role), and
-# always stops nginx and the backends. Exit status: the playbook's.
+# it; http includes conf.d/*.conf, then site.d/*.conf), starts the lab
+# backends app1..app3, starts nginx, runs ansible-playbook over the targets in
+# tests/integration/targets/ (each applied as a role; setup_* dirs are roles
+# the targets depend on, not targets), and always stops nginx and the
+# backends. Exit status: the playbook's.
 #
 #   scripts/integration.sh [TARGET...]      (default: every target dir)
 #   KEEP_TMP=1        keep the temp dir (kept anyway when something fails)
@@ -26,7 +28,7 @@ die() { echo "integration: $*" >&2; exit 1; }
 [ -f "$BACKEND" ] || die "missing $BACKEND"
 command -v ansible-playbook >/dev/null || die "ansible-playbook not on PATH (run: make integration)"
 
-# --- ports: 1 for nginx, 3 backends, 2 that must stay closed -------------
+# --- ports: 1 for nginx, 3 backends, 2 that must stay closed, 6 for vhosts --
 port_free() {  # true when nothing listens on 127.0.0.1:$1
     ! "$TARGET_PY" - "$1" <<'PY'
 import socket, sys
@@ -39,10 +41,11 @@ PORTS=()
 for p in $(seq "$PORT_FIRST" "$PORT_LAST"); do
     port_free "$p" && PORTS+=("$p")
 done
-[ "${#PORTS[@]}" -ge 6 ] || die "need 6 free ports in $PORT_FIRST-$PORT_LAST, found ${#PORTS[@]}"
+[ "${#PORTS[@]}" -ge 12 ] || die "need 12 free ports in $PORT_FIRST-$PORT_LAST, found ${#PORTS[@]}"
 NGINX_PORT=${PORTS[0]}
 APP_PORTS=("${PORTS[1]}" "${PORTS[2]}" "${PORTS[3]}")
 CLOSED_PORTS=("${PORTS[4]}" "${PORTS[5]}")
+VHOST_PORTS=("${PORTS[@]:6:6}")     # free for vhosts the targets write
 
 TMP="$(mktemp -d /tmp/balancer-it.XXXXXX)"
 PIDS=()
@@ -67,7 +70,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-mkdir -p "$TMP"/{conf.d,logs,temp,ctl}
+mkdir -p "$TMP"/{conf.d,site.d,logs,temp,ctl}
 UPSTREAM=lb_pool
 
 # Hand-written seed so nginx can start: the module takes this file over.
@@ -92,6 +95,7 @@ http {
     uwsgi_temp_path $TMP/temp/uwsgi;
     scgi_temp_path $TMP/temp/scgi;
     include $TMP/conf.d/*.conf;
+    include $TMP/site.d/*.conf;
     server {
         listen 127.0.0.1:$NGINX_PORT;
         include $TMP/generation.conf;
@@ -134,7 +138,10 @@ curl -fsS "http://127.0.0.1:$NGINX_PORT/" | grep -qx app1 || die "nginx does not
 # --- playbook -------------------------------------------------------------------
 TARGETS=("$@")
 if [ "${#TARGETS[@]}" -eq 0 ]; then
-    for d in "$ROOT"/tests/integration/targets/*/; do TARGETS+=("$(basename "$d")"); done
+    for d in "$ROOT"/tests/integration/targets/*/; do
+        case "$(basename "$d")" in setup_*) continue ;; esac   # roles the targets depend on
+        TARGETS+=("$(basename "$d")")
+    done
 fi
 cat > "$TMP/inventory" <<INV
 localhost ansible_connection=local ansible_python_interpreter=$TARGET_PY
@@ -153,6 +160,8 @@ it_control_dir: $TMP/ctl
 it_target_python: $TARGET_PY
 it_app_ports: [${APP_PORTS[0]}, ${APP_PORTS[1]}, ${APP_PORTS[2]}]
 it_closed_ports: [${CLOSED_PORTS[0]}, ${CLOSED_PORTS[1]}]
+it_site_dir: $TMP/site.d
+it_vhost_ports: [$(IFS=,; echo "${VHOST_PORTS[*]}" | sed 's/,/, /g')]
 VARS
 {
     for t in "${TARGETS[@]}"; do

@@ -1,10 +1,11 @@
 """Send a bounded number of HTTP requests to 127.0.0.1 and count who answered.
 
-Test helper of the upstream integration target (stdlib only). Prints JSON:
+Test helper of the integration targets (stdlib only). Prints JSON:
 {"total": N, "backends": {NAME: count}, "statuses": {CODE: count},
  "by_path": {PATH: {NAME: count}}, "elapsed": seconds}
 The backend is identified by a response header (default X-Backend);
 requests that fail at the socket level count under status "error".
+--host sends that Host header (to pick a vhost by server_name).
 """
 import argparse
 import json
@@ -18,8 +19,11 @@ import urllib.request
 MAX_REQUESTS = 2000
 
 
-def fetch(url, header, timeout):
-    req = urllib.request.Request(url, headers={"Connection": "close"})
+def fetch(url, header, timeout, host=None):
+    headers = {"Connection": "close"}
+    if host:
+        headers["Host"] = host
+    req = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             resp.read()
@@ -41,6 +45,7 @@ def main():
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--header", default="X-Backend")
     parser.add_argument("--timeout", type=float, default=10.0)
+    parser.add_argument("--host", help="Host header to send")
     args = parser.parse_args()
 
     host = urllib.parse.urlsplit(args.base).hostname
@@ -63,7 +68,7 @@ def main():
                     return
                 cursor[0] += 1
             results[i] = (jobs[i],) + fetch(args.base + jobs[i], args.header,
-                                            args.timeout)
+                                            args.timeout, args.host)
 
     start = time.monotonic()
     if args.concurrency <= 1:
