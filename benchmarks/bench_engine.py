@@ -60,7 +60,7 @@ def timed(label, func, repeat):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--groups', type=int, default=1000)
     parser.add_argument('--servers', type=int, default=10)
     parser.add_argument('--repeat', type=int, default=3)

@@ -113,9 +113,10 @@ def proxy_pass_upstream(target):
 class Statement(object):
     """One statement seen by the walk, with where it is and in which context."""
 
-    __slots__ = ('directive', 'args', 'file', 'line', 'context', 'order', 'block')
+    __slots__ = ('directive', 'args', 'file', 'line', 'context', 'order', 'block', 'parent')
 
-    def __init__(self, stmt, file, context, order):
+    def __init__(self, stmt, file, context, order, parent=None):
+        self.parent = parent
         self.directive = stmt['directive']
         self.args = stmt.get('args', [])
         self.file = file
@@ -146,7 +147,7 @@ class ConfigTree(object):
         self.statements = []      # every statement in read order
         self.include_statements = []
         self._order = 0
-        self._walk(nginx_conf, (), [nginx_conf])
+        self._walk(nginx_conf, (), [nginx_conf], None)
 
     # -- includes --------------------------------------------------------
     def _resolve(self, pattern):
@@ -177,15 +178,15 @@ class ConfigTree(object):
         return contexts
 
     # -- walk ------------------------------------------------------------
-    def _walk(self, path, context, stack):
+    def _walk(self, path, context, stack, parent):
         parsed, errors = self.parsed.get(path, ([], []))
         self.errors.extend(errors)
         for stmt in parsed:
-            self._visit(stmt, path, context, stack)
+            self._visit(stmt, path, context, stack, parent)
 
-    def _visit(self, raw, path, context, stack):
+    def _visit(self, raw, path, context, stack, parent):
         self._order += 1
-        stmt = Statement(raw, path, context, self._order)
+        stmt = Statement(raw, path, context, self._order, parent)
         self.statements.append(stmt)
         directive = stmt.directive
         if directive == 'include' and stmt.args:
@@ -193,7 +194,7 @@ class ConfigTree(object):
             for included in self._resolve(stmt.args[0]):
                 self.includes.setdefault(included, []).append((context, stmt))
                 if included not in stack:
-                    self._walk(included, context, stack + [included])
+                    self._walk(included, context, stack + [included], parent)
         elif directive == 'upstream' and stmt.args:
             self.upstreams.setdefault(stmt.args[0], []).append(stmt)
         elif directive == 'proxy_pass' and stmt.args:
@@ -206,7 +207,7 @@ class ConfigTree(object):
             self.servers.append(stmt)
         if stmt.block is not None:
             for child in stmt.block:
-                self._visit(child, path, context + (directive,), stack)
+                self._visit(child, path, context + (directive,), stack, stmt)
 
     # -- questions -------------------------------------------------------
     def references(self, name):
@@ -376,24 +377,33 @@ def describe_config(tree, info, only_upstream=None):
         options.pop('name')
         upstreams[name] = {'file': stmt.file, 'line': stmt.line, 'options': options,
                            'references': [{'file': r.file, 'line': r.line} for r in tree.references(name)]}
+    # Statements by the block that holds them, following includes (an include adds no block).
+    children = {}
+    for stmt in tree.statements:
+        if stmt.parent is not None:
+            children.setdefault(id(stmt.parent), []).append(stmt)
+
+    def locations_of(block_stmt):
+        found = []
+        for child in children.get(id(block_stmt), []):
+            if child.directive == 'location':
+                passes = [c.args[0] for c in children.get(id(child), []) if c.directive == 'proxy_pass' and c.args]
+                found.append({'path': ' '.join(child.args), 'proxy_pass': passes[0] if passes else None})
+                found.extend(locations_of(child))
+        return found
+
     vhosts = []
     for server in tree.servers:
-        names, listen, locations = [], [], []
-        for child in server.block:
-            if child['directive'] == 'server_name':
-                names.extend(child.get('args', []))
-            elif child['directive'] == 'listen':
-                listen.append(' '.join(child.get('args', [])))
-            elif child['directive'] == 'location':
-                target = None
-                for inner in child.get('block') or []:
-                    if inner['directive'] == 'proxy_pass' and inner.get('args'):
-                        target = inner['args'][0]
-                locations.append({'path': ' '.join(child.get('args', [])), 'proxy_pass': target})
-            elif child['directive'] == 'proxy_pass' and child.get('args'):
-                locations.append({'path': None, 'proxy_pass': child['args'][0]})
+        names, listen = [], []
+        for child in children.get(id(server), []):
+            if child.directive == 'server_name':
+                names.extend(child.args)
+            elif child.directive == 'listen':
+                listen.append(' '.join(child.args))
+        locations = [{'path': None, 'proxy_pass': child.args[0]} for child in children.get(id(server), [])
+                     if child.directive == 'proxy_pass' and child.args]
         vhosts.append({'file': server.file, 'line': server.line, 'server_name': names, 'listen': listen,
-                       'locations': locations})
+                       'locations': locations + locations_of(server)})
     log_formats = {}
     for name in sorted(tree.log_formats):
         stmt = tree.log_formats[name][0]

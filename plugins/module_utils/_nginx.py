@@ -126,7 +126,8 @@ def parse_test_output(output):
             message = re.sub(r'^\d+#\d+: ', '', message)
             match = _LOCATION_RE.search(line)
             if match:
-                return match.group(1), int(match.group(2)), message
+                # file and line are returned on their own; the message is Nginx's text without them
+                return match.group(1), int(match.group(2)), _LOCATION_RE.sub('', message)
             return None, None, message
     return None, None, (output or '').strip() or None
 

@@ -79,13 +79,16 @@ RETURN = r"""
 upstreams:
   description:
     - By name, C(file) and C(line) of the definition, C(options) (the M(balancer.nginx.upstream) options of the
-      group, unset ones left out) and C(references) (C(file) and C(line) of every C(proxy_pass) to it).
+      group; options that are not set, V(null), are left out, while booleans are given as V(true) or V(false)) and C(references) (C(file) and C(line) of every C(proxy_pass) to it).
   returned: always
   type: dict
   sample: {app: {file: /etc/nginx/conf.d/app.conf, line: 2, options: {method: round_robin, servers: [{address: 10.0.0.1:80}]},
                  references: [{file: /etc/nginx/conf.d/web.vhost.conf, line: 7}]}}
 vhosts:
-  description: Each C(server {}) of the C(http) context with C(file), C(line), C(server_name), C(listen) and C(locations) (C(path), C(proxy_pass)).
+  description:
+    - Each C(server {}) of the C(http) context with C(file), C(line), C(server_name), C(listen) and C(locations)
+      (C(path), C(proxy_pass)), including locations that come from files included inside the server and nested
+      locations.
   returned: always
   type: list
   elements: dict

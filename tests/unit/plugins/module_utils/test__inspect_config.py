@@ -315,3 +315,20 @@ def test_nothing_lost_refuses_a_used_upstream():
     assert str(info.value) == (
         "exclusive: would remove /etc/nginx/conf.d/app.conf, which defines upstream 'app' still used at "
         "/etc/nginx/conf.d/shop.vhost.conf:3; describe that upstream in this call too, or set exclusive: false.")
+
+
+def test_locations_from_includes_inside_a_server_and_nested_locations_are_listed():
+    files = {
+        NGINX_CONF: 'http {\n    server {\n        listen 80;\n        include /etc/nginx/snippets/loc.conf;\n'
+                    '        location / {\n            proxy_pass http://a;\n'
+                    '            location /inner/ {\n                proxy_pass http://b;\n            }\n'
+                    '        }\n    }\n}\n',
+        '/etc/nginx/snippets/loc.conf': 'location = /status {\n    proxy_pass http://127.0.0.1:9000;\n}\n',
+    }
+    tree = ConfigTree(files, NGINX_CONF)
+    vhost = _inspect.describe_config(tree, OSS_122)['vhosts'][0]
+    assert vhost['locations'] == [
+        {'path': '= /status', 'proxy_pass': 'http://127.0.0.1:9000'},
+        {'path': '/', 'proxy_pass': 'http://a'},
+        {'path': '/inner/', 'proxy_pass': 'http://b'},
+    ]

@@ -345,12 +345,10 @@ def test_injection_refused(place, make, option, what, char, shown):
 def _values(options):
     if isinstance(options, dict):
         for value in options.values():
-            for item in _values(value):
-                yield item
+            yield from _values(value)
     elif isinstance(options, list):
         for value in options:
-            for item in _values(value):
-                yield item
+            yield from _values(value)
     elif isinstance(options, str):
         yield options
 

@@ -64,7 +64,7 @@ def test_log_format_payload_shape():
 
 @pytest.mark.parametrize('fmt', [
     'a;b', 'a{b}', "it's", 'say "hi"', '', ' lead', "both ' and \"", 'a #b', 'a#b', '$a $b',
-], ids=lambda f: repr(f))
+], ids=repr)
 def test_log_format_round_trips(fmt):
     model = LogFormat.from_options({'name': 'm', 'format': fmt})
     payload = _render.file_payload([lambda lines: _render.log_format_payload(model, lines)])
@@ -75,7 +75,7 @@ def test_log_format_round_trips(fmt):
 
 # A format the model accepts must render to text that parses back to it; otherwise the model must refuse it
 # (naming format), not plan_site's check_roundtrip with "report this as a bug in balancer.nginx".
-@pytest.mark.parametrize('fmt', ['#$remote_addr', 'C:\\logs\\', '$remote_addr\t$status'], ids=lambda f: repr(f))
+@pytest.mark.parametrize('fmt', ['#$remote_addr', 'C:\\logs\\', '$remote_addr\t$status'], ids=repr)
 def test_log_format_accepted_only_if_it_round_trips(fmt):
     try:
         model = LogFormat.from_options({'name': 'm', 'format': fmt})
@@ -310,7 +310,7 @@ def test_regex_server_name_and_location_render_and_round_trip():
 
 
 # Same rule for header values: accepted by the model means written so that it parses back.
-@pytest.mark.parametrize('value', ['say "hi"', "it's", '$a $b', '', 'C:\\', 'a\tb'], ids=lambda v: repr(v))
+@pytest.mark.parametrize('value', ['say "hi"', "it's", '$a $b', '', 'C:\\', 'a\tb'], ids=repr)
 def test_header_value_accepted_only_if_it_round_trips(value):
     try:
         model = Vhost.from_options({'name': 'v', 'locations': [{'path': '/', 'pass': 'http://x',
