@@ -246,7 +246,7 @@ def check_unique_upstream(tree, name, path, option='name'):
         if stmt.file != path:
             raise InspectError(
                 option,
-                'upstream %r is already defined in %s' % (name, stmt.where()),
+                'is already defined as an upstream in %s' % stmt.where(),
                 'remove it there, or choose another name', value=name)
 
 
@@ -254,7 +254,7 @@ def check_unique_log_format(tree, name, path, option='name'):
     """No other file may define log format ``name`` (Nginx: duplicate "log_format" name)."""
     for stmt in tree.log_formats.get(name, []):
         if stmt.file != path:
-            raise InspectError(option, 'log format %r is already defined in %s' % (name, stmt.where()),
+            raise InspectError(option, 'is already defined as a log format in %s' % stmt.where(),
                                'remove it there, or choose another name', value=name)
 
 
@@ -268,14 +268,13 @@ def check_access_log_formats(tree, path, option='access_log.format'):
             continue
         definitions = [d for d in tree.log_formats.get(name, []) if d.context == ('http',)]
         if not definitions:
-            raise InspectError(option, 'log format %r is not defined in the proxy\'s configuration' % name,
+            raise InspectError(option, 'is not defined as a log format in the proxy\'s configuration',
                                'define it first (balancer.nginx.log_format, or log_formats in the same site call)',
                                value=name)
         first = min(definitions, key=lambda d: d.order)
         if first.order > stmt.order:
             raise InspectError(
-                option, 'log format %r is defined in %s, which Nginx reads after its use at %s'
-                % (name, first.where(), stmt.where()),
+                option, 'is defined in %s, which Nginx reads after its use at %s' % (first.where(), stmt.where()),
                 'put the log_format in a file that sorts before the vhost (log_format writes 00-log-format-NAME.conf)',
                 value=name)
 

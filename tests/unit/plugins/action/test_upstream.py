@@ -277,7 +277,7 @@ def test_duplicate_refusal_sends_no_commit():
     proxy = Proxy(extra_files={'/etc/nginx/conf.d/hand.conf': 'upstream app {\n    server 10.0.0.9:80;\n}\n'})
     with pytest.raises(AnsibleActionFail) as exc:
         make_action(ARGS, proxy).run(task_vars=dict(TASK_VARS))
-    assert str(exc.value) == ("name: 'app' upstream 'app' is already defined in /etc/nginx/conf.d/hand.conf:1; "
+    assert str(exc.value) == ("name: 'app' is already defined as an upstream in /etc/nginx/conf.d/hand.conf:1; "
                               'remove it there, or choose another name.')
     assert proxy.modules() == ['balancer.nginx.snapshot']
 

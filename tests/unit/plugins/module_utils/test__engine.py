@@ -112,7 +112,7 @@ def test_changed_on_a_trailing_newline_only():
 def test_duplicate_in_another_file_refused_with_the_default_path():
     with pytest.raises(InspectError) as exc:
         plan_upstream(params(name='other'), snapshot())
-    assert str(exc.value) == ("name: 'other' upstream 'other' is already defined in /etc/nginx/conf.d/zz-hand.conf:1; "
+    assert str(exc.value) == ("name: 'other' is already defined as an upstream in /etc/nginx/conf.d/zz-hand.conf:1; "
                               'remove it there, or choose another name.')
 
 
@@ -174,7 +174,7 @@ def test_path_included_inside_server_refused():
 def test_duplicate_in_another_file_refused():
     with pytest.raises(InspectError) as exc:
         plan_upstream(params(name='other', path='/etc/nginx/conf.d/10-other.conf'), snapshot())
-    assert str(exc.value) == ("name: 'other' upstream 'other' is already defined in /etc/nginx/conf.d/zz-hand.conf:1; "
+    assert str(exc.value) == ("name: 'other' is already defined as an upstream in /etc/nginx/conf.d/zz-hand.conf:1; "
                               'remove it there, or choose another name.')
 
 

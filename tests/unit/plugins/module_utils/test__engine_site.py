@@ -249,7 +249,7 @@ def test_vhost_to_upstream_removed_in_same_call_refused():
 def test_access_log_with_undefined_format_refused():
     assert refusal(InspectError, upstreams=[up('app')], vhosts=[
         {'name': 'shop', 'upstream': 'app', 'access_log': {'path': '/var/log/x.log', 'format': 'nope'}}]) == (
-        "vhosts[0].access_log.format: 'nope' log format 'nope' is not defined in the proxy's configuration; define "
+        "vhosts[0].access_log.format: 'nope' is not defined as a log format in the proxy's configuration; define "
         "it first (balancer.nginx.log_format, or log_formats in the same site call).")
 
 
@@ -269,7 +269,7 @@ def test_access_log_format_read_later_refused():
     snap = snapshot({CD + '/zz-formats.conf': "log_format late '$remote_addr';\n"})
     assert refusal(InspectError, snap=snap, upstreams=[up('app')], vhosts=[
         {'name': 'shop', 'upstream': 'app', 'access_log': {'path': '/var/log/x.log', 'format': 'late'}}]) == (
-        "vhosts[0].access_log.format: 'late' log format 'late' is defined in /etc/nginx/conf.d/zz-formats.conf:1, "
+        "vhosts[0].access_log.format: 'late' is defined in /etc/nginx/conf.d/zz-formats.conf:1, "
         "which Nginx reads after its use at /etc/nginx/conf.d/shop.vhost.conf:5; put the log_format in a file that "
         "sorts before the vhost (log_format writes 00-log-format-NAME.conf).")
 
@@ -285,7 +285,7 @@ def test_access_log_format_defined_in_main_config_accepted():
 def test_duplicate_log_format_in_another_file_refused():
     snap = snapshot({CD + '/zz-formats.conf': "log_format main '$remote_addr';\n"})
     assert refusal(InspectError, snap=snap, log_formats=[{'name': 'main', 'format': '$status'}]) == (
-        "log_formats[0].name: 'main' log format 'main' is already defined in /etc/nginx/conf.d/zz-formats.conf:1; "
+        "log_formats[0].name: 'main' is already defined as a log format in /etc/nginx/conf.d/zz-formats.conf:1; "
         "remove it there, or choose another name.")
 
 
@@ -300,7 +300,7 @@ def test_log_format_rewrite_of_its_own_file_accepted():
 def test_duplicate_upstream_in_another_file_refused():
     snap = snapshot({'/etc/nginx/sites-enabled/hand': 'upstream app {\n    server 1.2.3.4;\n}\n'})
     assert refusal(InspectError, snap=snap, upstreams=[up('app')]) == (
-        "upstreams[0].name: 'app' upstream 'app' is already defined in /etc/nginx/sites-enabled/hand:1; remove it "
+        "upstreams[0].name: 'app' is already defined as an upstream in /etc/nginx/sites-enabled/hand:1; remove it "
         "there, or choose another name.")
 
 

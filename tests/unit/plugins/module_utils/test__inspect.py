@@ -284,7 +284,7 @@ def test_check_unique_upstream(tree):
     with pytest.raises(InspectError) as exc:
         check_unique_upstream(tree, 'spare', '/etc/nginx/conf.d/new.conf')
     assert str(exc.value) == (
-        "name: 'spare' upstream 'spare' is already defined in /etc/nginx/conf.d/zz-unit-other.conf:4; "
+        "name: 'spare' is already defined as an upstream in /etc/nginx/conf.d/zz-unit-other.conf:4; "
         'remove it there, or choose another name.')
     # the group's own file is not a duplicate
     assert check_unique_upstream(tree, 'app', '/etc/nginx/conf.d/zz-unit-app.conf') is None

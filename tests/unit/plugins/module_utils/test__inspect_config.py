@@ -249,7 +249,7 @@ def test_access_log_format_defined_earlier_passes():
 def test_access_log_format_undefined():
     with pytest.raises(InspectError) as info:
         _inspect.check_access_log_formats(tree_with('server {\n    access_log /l main;\n}\n'), VHOST, 'x.format')
-    assert str(info.value) == ("x.format: 'main' log format 'main' is not defined in the proxy's configuration; "
+    assert str(info.value) == ("x.format: 'main' is not defined as a log format in the proxy's configuration; "
                                "define it first (balancer.nginx.log_format, or log_formats in the same site call).")
 
 
@@ -258,7 +258,7 @@ def test_access_log_format_defined_in_a_server_block_does_not_count():
                      {'/etc/nginx/conf.d/00-x.conf': "server {\n    log_format main '$status';\n}\n"})
     with pytest.raises(InspectError) as info:
         _inspect.check_access_log_formats(tree, VHOST)
-    assert "is not defined in the proxy's configuration" in str(info.value)
+    assert "is not defined as a log format in the proxy's configuration" in str(info.value)
 
 
 def test_access_log_format_read_later():
@@ -267,7 +267,7 @@ def test_access_log_format_read_later():
     with pytest.raises(InspectError) as info:
         _inspect.check_access_log_formats(tree, VHOST)
     assert str(info.value) == (
-        "access_log.format: 'main' log format 'main' is defined in /etc/nginx/conf.d/zz-formats.conf:1, which Nginx "
+        "access_log.format: 'main' is defined in /etc/nginx/conf.d/zz-formats.conf:1, which Nginx "
         "reads after its use at /etc/nginx/conf.d/shop.vhost.conf:3; put the log_format in a file that sorts before "
         "the vhost (log_format writes 00-log-format-NAME.conf).")
 
@@ -285,7 +285,7 @@ def test_unique_log_format():
     _inspect.check_unique_log_format(tree, 'new', path)
     with pytest.raises(InspectError) as info:
         _inspect.check_unique_log_format(tree, 'other', path, 'log_formats[0].name')
-    assert str(info.value) == ("log_formats[0].name: 'other' log format 'other' is already defined in "
+    assert str(info.value) == ("log_formats[0].name: 'other' is already defined as a log format in "
                                "/etc/nginx/conf.d/zz.conf:1; remove it there, or choose another name.")
 
 
