@@ -161,7 +161,7 @@ it_target_python: $TARGET_PY
 it_app_ports: [${APP_PORTS[0]}, ${APP_PORTS[1]}, ${APP_PORTS[2]}]
 it_closed_ports: [${CLOSED_PORTS[0]}, ${CLOSED_PORTS[1]}]
 it_site_dir: $TMP/site.d
-it_vhost_ports: [$(IFS=,; echo "${VHOST_PORTS[*]}" | sed 's/,/, /g')]
+it_vhost_ports: [$(vhost_ports=$(IFS=,; echo "${VHOST_PORTS[*]}"); echo "${vhost_ports//,/, }")]
 VARS
 {
     for t in "${TARGETS[@]}"; do

@@ -79,7 +79,8 @@ RETURN = r"""
 upstreams:
   description:
     - By name, C(file) and C(line) of the definition, C(options) (the M(balancer.nginx.upstream) options of the
-      group; options that are not set, V(null), are left out, while booleans are given as V(true) or V(false)) and C(references) (C(file) and C(line) of every C(proxy_pass) to it).
+      group; options that are not set, V(null), are left out, while booleans are given as V(true) or V(false))
+      and C(references) (C(file) and C(line) of every C(proxy_pass) to it).
   returned: always
   type: dict
   sample: {app: {file: /etc/nginx/conf.d/app.conf, line: 2, options: {method: round_robin, servers: [{address: 10.0.0.1:80}]},

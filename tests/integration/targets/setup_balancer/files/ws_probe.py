@@ -38,12 +38,12 @@ def main():
             if not chunk:
                 break
             data += chunk
-        head, _, rest = data.partition(b"\r\n\r\n")
+        head, dummy, rest = data.partition(b"\r\n\r\n")
         head_lines = head.decode("latin-1").split("\r\n")
         status = int(head_lines[0].split()[1]) if head_lines and len(head_lines[0].split()) > 1 else None
         headers = {}
         for line in head_lines[1:]:
-            name, _, value = line.partition(":")
+            name, dummy, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
         echo = None
         if status == 101:
