@@ -14,9 +14,7 @@ class ActionModule(NginxFileAction):
 
     argument_spec = _specs.CONFIG_INFO
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(NginxFileAction, self).run(tmp, task_vars)
-        del tmp
+    def apply(self, result, task_vars):
         params = self.validated()
         snapshot = self.read_proxy(params, task_vars, [])
         tree = _inspect.ConfigTree(snapshot.files, snapshot.nginx_conf)

@@ -84,6 +84,13 @@ class NginxFileAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(NginxFileAction, self).run(tmp, task_vars)
         del tmp
+        try:
+            return self.apply(result, task_vars)
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+
+    def apply(self, result, task_vars):
+        """Snapshot, plan, and commit when something changes."""
         params = self.validated()
         conf_dir = _engine.conf_dir_of(params)
         exclusive = bool(params.get('exclusive'))
