@@ -13,7 +13,7 @@ export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
-.PHONY: help setup apt venv collection lint sanity unit units integration build molecule lab demo test bench clean
+.PHONY: help setup apt venv collection lint sanity unit units integration examples build molecule lab demo test bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -47,6 +47,9 @@ units: setup ## ansible-test units on a copy of the collection
 integration: setup ## real nginx on 127.0.0.1 driven by ansible-playbook
 	@scripts/integration.sh
 
+examples: setup ## run every module's EXAMPLES against /etc/nginx (root; /etc/nginx is restored after)
+	@scripts/examples.sh
+
 build: setup ## build the tarball, install it into a fresh path, ansible-doc every module
 	@scripts/build-check.sh
 
@@ -59,13 +62,14 @@ molecule: lab ## every Molecule scenario
 demo: lab ## build the lab, deploy the example, print the traffic split
 	@lab/lab.sh demo
 
-test: ## everything: lint, sanity, unit, units, integration, build, molecule
+test: ## everything: lint, unit, sanity, units, integration, examples, build, molecule
 	@$(MAKE) --no-print-directory setup
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory sanity
 	@$(MAKE) --no-print-directory units
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory examples
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory molecule
 	@echo "make test: all suites passed"

@@ -71,6 +71,10 @@ EXAMPLES = r"""
   balancer.nginx.upstream:
     name: app
     method: "{{ nginx_config.upstreams['app'].options.method }}"
+    hash_key: "{{ nginx_config.upstreams['app'].options.hash_key | default(omit) }}"
+    consistent: "{{ nginx_config.upstreams['app'].options.consistent }}"
+    keepalive: "{{ nginx_config.upstreams['app'].options.keepalive | default(omit) }}"
+    zone: "{{ nginx_config.upstreams['app'].options.zone | default(omit) }}"
     servers: "{{ nginx_config.upstreams['app'].options.servers }}"
   when: "'app' in nginx_config.upstreams"
 """

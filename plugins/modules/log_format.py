@@ -21,6 +21,11 @@ description:
 author:
   - balancer.nginx developers (!UNKNOWN)
 options:
+  path:
+    description:
+      - File to write. Defaults to O(conf_dir)/C(00-log-format-NAME.conf), so that Nginx reads it before the vhosts.
+      - It must be included directly in the C(http) context of O(nginx_conf); the module refuses otherwise.
+    type: path
   name:
     description: Name of the format, as used in C(access_log PATH NAME). V(combined) is built in and cannot be redefined.
     type: str

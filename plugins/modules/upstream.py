@@ -170,7 +170,7 @@ EXAMPLES = r"""
     keepalive: 16
   notify: Reload nginx
 
-- name: Sticky by client address with consistent hashing
+- name: Sticky by request URI with consistent hashing
   balancer.nginx.upstream:
     name: cache
     method: hash

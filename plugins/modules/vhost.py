@@ -23,6 +23,11 @@ description:
 author:
   - balancer.nginx developers (!UNKNOWN)
 options:
+  path:
+    description:
+      - File to write. Defaults to O(conf_dir)/C(NAME.vhost.conf).
+      - It must be included directly in the C(http) context of O(nginx_conf); the module refuses otherwise.
+    type: path
   name:
     description: Name of the vhost; the file is C(NAME.vhost.conf).
     type: str
