@@ -82,9 +82,8 @@ class FileChange(object):
 
 
 class Plan(object):
-    def __init__(self, changes, result=None, warnings=None):
+    def __init__(self, changes, warnings=None):
         self.changes = changes
-        self.result = result or {}
         self.warnings = warnings or []
 
     @property

@@ -56,14 +56,3 @@ class FeatureError(BalancerError):
 
 class InspectError(BalancerError):
     """The description does not fit the proxy's whole configuration."""
-
-
-class NginxTestError(Exception):
-    """``nginx -t`` refused the staged configuration; the old bytes were restored."""
-
-    def __init__(self, message, file=None, line=None, restored=None, output=''):
-        self.file = file
-        self.line = line
-        self.restored = list(restored or [])
-        self.output = output
-        super(NginxTestError, self).__init__(message)

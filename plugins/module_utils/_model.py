@@ -383,9 +383,6 @@ class Upstream(object):
         for key, option in self.features(prefix):
             _features.require(key, option, info, nginx_plus)
 
-    def uses_keepalive(self):
-        return self.keepalive is not None
-
     def to_options(self):
         """The normalized ``upstream`` module options (``name`` included, ``state`` not)."""
         options = dict((key, getattr(self, key)) for key in UPSTREAM_KEYS)
@@ -657,9 +654,6 @@ class Vhost(object):
                         'locations': [compact(loc.to_options()) for loc in self.locations],
                         'proxy_headers': dict(self.proxy_headers), 'access_log': self.access_log,
                         'ssl_certificate': self.ssl_certificate, 'ssl_certificate_key': self.ssl_certificate_key})
-
-    def upstream_names(self):
-        return [loc.upstream for loc in self.locations if loc.upstream is not None]
 
     def uses_websocket(self):
         return any(loc.websocket for loc in self.locations)

@@ -443,5 +443,5 @@ def test_features_lists_every_gated_option_with_its_path():
 
 def test_plain_group_uses_no_gated_feature():
     assert Upstream.from_options(opts(method='least_conn', keepalive=8)).features() == []
-    assert Upstream.from_options(opts(method='least_conn', keepalive=8)).uses_keepalive()
-    assert not Upstream.from_options(opts()).uses_keepalive()
+    assert Upstream.from_options(opts(method='least_conn', keepalive=8)).keepalive == 8
+    assert Upstream.from_options(opts()).keepalive is None

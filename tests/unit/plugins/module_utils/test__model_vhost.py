@@ -150,7 +150,6 @@ def test_listen_empty_refused():
 def test_upstream_becomes_location_slash():
     model = vhost(upstream='app')
     assert [(loc.path, loc.upstream, getattr(loc, 'pass')) for loc in model.locations] == [('/', 'app', None)]
-    assert model.upstream_names() == ['app']
 
 
 def test_defaults_to_options():
