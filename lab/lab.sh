@@ -157,7 +157,18 @@ images() {
             say "built $tag in $((SECONDS - started)) s ($(docker image inspect --format '{{.Size}}' "$tag" | awk '{printf "%d MB", $1 / 1e6}'))"
         fi
         docker tag "$tag" "$IMAGE_REPO:$suite"
+        prune_old_images "$suite" "$tag"
     done
+}
+
+# Images of the same suite built from older inputs are never used again.
+prune_old_images() {
+    local suite=$1 keep=$2 old
+    while read -r old; do
+        [[ $old == "$keep" ]] && continue
+        say "removing $old (built from older inputs)"
+        docker rmi "$old" >/dev/null 2>&1 || say "could not remove $old (still used by a container?)"
+    done < <(docker images --format '{{.Repository}}:{{.Tag}}' "$IMAGE_REPO" | grep -E "^$IMAGE_REPO:$suite-[0-9a-f]+$" || true)
 }
 
 # ---------------------------------------------------------------- containers
