@@ -235,8 +235,9 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
     render_group('vhost', lambda m: file_of(lambda lines: _render.vhost_payload(m, keepalive, lines)))
 
     vhosts = [item for item in items if item.kind == 'vhost' and item.model is not None]
+    map_path = None
     if any(item.model.uses_websocket() for item in vhosts):
-        path = websocket_map_path(conf_dir)
+        path = map_path = websocket_map_path(conf_dir)
         if path not in described:
             payload, text = file_of(_render.websocket_map_payload)
             changes.append(FileChange(path, snapshot.before(path), text))
@@ -252,6 +253,8 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
         if item.model is not None:
             _inspect.check_http_context(tree, item.path, item.prefix + 'path' if item.options.get('path') else
                                         'conf_dir', item.kind)
+    if map_path is not None:
+        _inspect.check_http_context(tree, map_path, 'conf_dir', 'map')
     for item in items:
         if item.kind == 'upstream' and item.model is not None:
             _inspect.check_unique_upstream(tree, item.name, item.path, item.prefix + 'name')
@@ -265,6 +268,14 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
                     'change those proxy_pass lines first, or set force: true', value='absent')
         elif item.kind == 'log_format' and item.model is not None:
             _inspect.check_unique_log_format(tree, item.name, item.path, item.prefix + 'name')
+        elif item.kind == 'log_format' and not tree.log_formats.get(item.name):
+            users = [a for a in tree.access_logs if len(a.args) > 1 and a.args[1] == item.name]
+            if users:
+                raise InspectError(
+                    item.prefix + 'state',
+                    'cannot remove log format %r: access_log still uses it at %s'
+                    % (item.name, ', '.join(u.where() for u in users)),
+                    'change those access_log lines first', value='absent')
     for item in vhosts:
         for index, location in enumerate(item.model.locations):
             if location.upstream is not None and not tree.upstream_definitions(location.upstream):

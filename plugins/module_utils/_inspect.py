@@ -218,7 +218,7 @@ class ConfigTree(object):
         return self.upstreams.get(name, [])
 
 
-_DIRECTIVE_OF_KIND = {'upstream': 'upstream', 'vhost': 'server', 'log_format': 'log_format'}
+_DIRECTIVE_OF_KIND = {'upstream': 'upstream', 'vhost': 'server', 'log_format': 'log_format', 'map': 'map'}
 
 
 def check_http_context(tree, path, option='path', kind='upstream'):

@@ -478,3 +478,29 @@ def test_one_byte_different_is_a_change():
 
 def test_rendering_is_byte_stable_across_plans():
     assert files_of(plan(**SITE_GROUPS)) == files_of(plan(**SITE_GROUPS))
+
+
+def test_removing_a_log_format_still_used_by_an_access_log_is_refused():
+    snap = snapshot({
+        '/etc/nginx/conf.d/00-log-format-main.conf': 'log_format main $remote_addr;\n',
+        '/etc/nginx/conf.d/hand.conf': 'server {\n    listen 80;\n    access_log /var/log/x.log main;\n}\n',
+    })
+    items = _engine.describe(CD, log_formats=[{'name': 'main', 'state': 'absent'}])
+    with pytest.raises(InspectError) as exc:
+        _engine.plan_site(items, snap, CD)
+    assert str(exc.value) == (
+        "log_formats[0].state: 'absent' cannot remove log format 'main': access_log still uses it at "
+        "/etc/nginx/conf.d/hand.conf:3; change those access_log lines first.")
+
+
+def test_websocket_map_must_be_read_in_http():
+    files = {NGINX_CONF: 'events {}\nhttp {\n    include /etc/nginx/sites/*.conf;\n}\n'}
+    items = _engine.describe(CD, upstreams=[{'name': 'app', 'servers': [{'address': '10.0.0.1:80'}],
+                                                    'path': '/etc/nginx/sites/app.conf'}],
+                             vhosts=[{'name': 'ws', 'path': '/etc/nginx/sites/ws.conf',
+                                      'locations': [{'path': '/', 'upstream': 'app', 'websocket': True}]}])
+    snap = _engine.Snapshot(NginxInfo((1, 22, 1), False), NGINX_CONF, files, {})
+    with pytest.raises(InspectError) as exc:
+        _engine.plan_site(items, snap, CD)
+    assert str(exc.value).startswith(
+        'conf_dir: /etc/nginx/conf.d/00-balancer-websocket-map.conf is not included by /etc/nginx/nginx.conf')
