@@ -104,8 +104,8 @@ class NginxFileAction(ActionBase):
         except BalancerError as exc:
             raise AnsibleActionFail(str(exc))
         result.update(self.result_of(params, items, plan))
-        for warning in plan.warnings:
-            self._display.warning(warning)
+        if plan.warnings:
+            result.setdefault('warnings', []).extend(plan.warnings)
         changes = [c for c in plan.changes if c.changed]
         file_args = dict((k, params[k]) for k in FILE_ARG_KEYS if params.get(k) not in (None, False))
         present = [c for c in plan.changes if c.after is not None]

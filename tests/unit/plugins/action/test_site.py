@@ -256,15 +256,17 @@ def test_common_args_passed_through():
             commit_args['owner']) == ('/usr/sbin/nginx', False, True, '0640', 'root')
 
 
-def test_retry_warning_displayed():
+def test_retry_warning_returned():
+    # Returned in the result's warnings, which Ansible displays and a registered result keeps.
     proxy = FakeProxy()
     site = {'upstreams': [{'name': 'app', 'servers': ['10.0.0.1:80']}],
             'vhosts': [{'name': 'www', 'locations': [{'path': '/', 'upstream': 'app',
                                                       'next_upstream': ['error', 'non_idempotent']}]}]}
-    dummy, action = run(site, proxy)
-    action._display.warning.assert_called_once_with(
+    result, action = run(site, proxy)
+    assert result['warnings'] == [
         'vhosts[0].locations[0].next_upstream: includes non_idempotent, so POST, LOCK and PATCH requests may be '
-        'sent to more than one server')
+        'sent to more than one server']
+    action._display.warning.assert_not_called()
 
 
 def test_unknown_top_level_option_refused():
