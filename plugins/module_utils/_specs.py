@@ -215,3 +215,39 @@ COMMIT = dict(
     validate=dict(type='bool', default=True),
     backup=dict(type='bool', default=False),
 )
+
+BACKEND_PROBE = dict(
+    backends=dict(type='list', elements='str'),
+    upstream=dict(type='str'),
+    path=dict(type='str', default='/health'),
+    expect_status=dict(type='list', elements='int', default=[200]),
+    expect_body=dict(type='str'),
+    timeout=dict(type='float', default=2.0),
+    min_healthy=dict(type='int'),
+    nginx_conf=dict(type='path', default='/etc/nginx/nginx.conf'),
+    nginx_binary=dict(type='str', default='nginx'),
+)
+
+BACKEND_PROBE_RULES = dict(
+    mutually_exclusive=[('backends', 'upstream')],
+    required_one_of=[('backends', 'upstream')],
+)
+
+BALANCE_CHECK = dict(
+    url=dict(type='str', required=True),
+    host_header=dict(type='str'),
+    requests=dict(type='int', default=60),
+    identify_by=dict(type='str', default='header', choices=['body', 'header', 'log']),
+    header=dict(type='str', default='X-Backend'),
+    access_log=dict(type='path'),
+    expect_weights=dict(type='dict'),
+    tolerance=dict(type='float', default=0.1),
+    timeout=dict(type='float', default=2.0),
+    concurrency=dict(type='int', default=1),
+    expect_status=dict(type='list', elements='int', default=[200]),
+    max_duration=dict(type='float', default=300.0),
+)
+
+BALANCE_CHECK_RULES = dict(
+    required_if=[('identify_by', 'log', ['access_log'])],
+)

@@ -47,6 +47,9 @@ SPECS = {
     'log_format': (_specs.log_format_spec(), {}),
     'site': (_specs.site_spec(), {}),
     'config_info': (_specs.CONFIG_INFO, {}),
+    # read-only probes that run on the proxy
+    'backend_probe': (_specs.BACKEND_PROBE, _specs.BACKEND_PROBE_RULES),
+    'balance_check': (_specs.BALANCE_CHECK, _specs.BALANCE_CHECK_RULES),
 }
 FILE_WRITING = ('upstream', 'vhost', 'log_format', 'site', 'commit')
 

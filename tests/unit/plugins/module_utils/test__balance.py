@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: balancer.nginx contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""plugins/module_utils/_balance.py: smooth weighted round robin counts and the upstream_debug log."""
+"""plugins/module_utils/_balance.py: smooth weighted round robin counts, the upstream_debug log, judging a split."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import random
 import pytest
 
 from ansible_collections.balancer.nginx.plugins.module_utils._balance import (
-    parse_upstream_log, smooth_weighted_counts)
+    allowed_range, check_weights, compare_distribution, expected_counts, latency_summary, log_backend_ids,
+    parse_upstream_log, percentile, smooth_weighted_counts, status_problems)
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
 
 
@@ -154,3 +155,200 @@ def test_line_number_counts_lines_of_a_string():
     with pytest.raises(ModelError) as info:
         parse_upstream_log(LINE + '\nnot a log line\n')
     assert str(info.value).startswith("lines[1]: 'not a log line' is not in the upstream_debug log format")
+
+
+# --------------------------------------------------------------------------
+# percentiles
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize('values, point, expected', [
+    ([], 50, None),
+    ([7.0], 50, 7.0),
+    ([7.0], 99, 7.0),
+    ([3, 1, 2], 50, 2),
+    ([1, 2, 3, 4], 50, 2),
+    ([1, 2, 3, 4], 75, 3),
+    ([1, 2, 3, 4], 76, 4),
+    ([1, 2, 3, 4], 100, 4),
+    ([1, 2, 3, 4], 0, 1),
+    (list(range(1, 101)), 90, 90),
+    (list(range(1, 101)), 99, 99),
+    (list(range(100, 0, -1)), 99, 99),
+    (list(range(1, 1001)), 99, 990),
+    (list(range(1, 11)), 99, 10),
+])
+def test_percentile_nearest_rank(values, point, expected):
+    assert percentile(values, point) == expected
+
+
+def test_latency_summary():
+    values = [float(v) for v in range(1, 201)]
+    assert latency_summary(values) == {'p50': 100.0, 'p90': 180.0, 'p99': 198.0, 'max': 200.0}
+    assert latency_summary([]) == {'p50': None, 'p90': None, 'p99': None, 'max': None}
+
+
+def test_percentile_does_not_change_its_input():
+    values = [3, 1, 2]
+    percentile(values, 50)
+    assert values == [3, 1, 2]
+
+
+# --------------------------------------------------------------------------
+# expected counts and tolerance
+# --------------------------------------------------------------------------
+
+def test_expected_counts_in_the_order_given():
+    assert expected_counts({'app1': 3, 'app2': 2, 'app3': 1}, 600) == {'app1': 300, 'app2': 200, 'app3': 100}
+    assert expected_counts({'app1': 3, 'app2': 2, 'app3': 1}, 11) == {'app1': 5, 'app2': 4, 'app3': 2}
+    # the remainder goes to the first server of equal weight, as in Nginx
+    assert list(expected_counts({'b': 1, 'a': 1}, 3).items()) == [('b', 2), ('a', 1)]
+
+
+def test_zero_weight_expects_nothing_and_leaves_the_rest_to_the_others():
+    assert expected_counts({'app1': 1, 'app2': 1, 'app3': 0}, 60) == {'app1': 30, 'app2': 30, 'app3': 0}
+
+
+def test_weights_given_as_strings_of_digits():
+    assert check_weights({'a': '3', 'b': 1}) == [('a', 3), ('b', 1)]
+
+
+@pytest.mark.parametrize('weights, message', [
+    ({}, 'expect_weights: must be a non-empty dict of backend id to weight; give e.g. {app1: 3, app2: 2, app3: 1}.'),
+    ([3, 2], 'expect_weights: must be a non-empty dict of backend id to weight; give e.g. {app1: 3, app2: 2, app3: 1}.'),
+    ({'app1': -1}, "expect_weights['app1']: -1 must be a whole number of at least 0; give e.g. 1 (0: no request "
+                   "expected)."),
+    ({'app1': 1.5}, "expect_weights['app1']: 1.5 must be a whole number of at least 0; give e.g. 1 (0: no request "
+                    "expected)."),
+    ({'app1': 'x'}, "expect_weights['app1']: 'x' must be a whole number of at least 0; give e.g. 1 (0: no request "
+                    "expected)."),
+    ({'app1': True}, "expect_weights['app1']: true must be a whole number of at least 0; give e.g. 1 (0: no "
+                     "request expected)."),
+    ({'app1': 0, 'app2': 0}, 'expect_weights: has no positive weight; give at least one backend a weight of 1 or '
+                             'more.'),
+])
+def test_bad_weights(weights, message):
+    with pytest.raises(ModelError) as info:
+        check_weights(weights)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize('expected, tolerance, bounds', [
+    (100, 0.1, (90, 110)),
+    (100, 0, (100, 100)),
+    (200, 0.1, (180, 220)),
+    (5, 0.1, (5, 5)),
+    (15, 0.1, (14, 16)),
+    (0, 0.5, (0, 0)),
+    (10, 1, (0, 20)),
+    (3, 0.5, (2, 4)),
+])
+def test_allowed_range(expected, tolerance, bounds):
+    assert allowed_range(expected, tolerance) == bounds
+
+
+WEIGHTS = {'app1': 3, 'app2': 2, 'app3': 1}
+
+
+def test_exact_split_with_tolerance_zero():
+    expected, problems = compare_distribution({'app1': 300, 'app2': 200, 'app3': 100}, WEIGHTS, 0)
+    assert expected == {'app1': 300, 'app2': 200, 'app3': 100}
+    assert problems == []
+
+
+def test_tolerance_zero_refuses_one_off():
+    dummy, problems = compare_distribution({'app1': 301, 'app2': 199, 'app3': 100}, WEIGHTS, 0)
+    assert [str(p) for p in problems] == [
+        "expect_weights['app1']: measured 301 of 600 requests, expected 300 (weight 3 of 6; tolerance 0 allows "
+        "exactly 300); check that this backend is up and has weight 3 on the proxy, or raise tolerance.",
+        "expect_weights['app2']: measured 199 of 600 requests, expected 200 (weight 2 of 6; tolerance 0 allows "
+        "exactly 200); check that this backend is up and has weight 2 on the proxy, or raise tolerance.",
+    ]
+
+
+def test_within_tolerance_at_the_edges():
+    dummy, problems = compare_distribution({'app1': 330, 'app2': 180, 'app3': 90}, WEIGHTS, 0.1)
+    assert problems == []
+
+
+def test_a_missing_backend_is_named_with_its_counts_and_the_tolerance():
+    expected, problems = compare_distribution({'app1': 30, 'app2': 30}, {'app1': 1, 'app2': 1, 'app3': 1}, 0.1)
+    assert expected == {'app1': 20, 'app2': 20, 'app3': 20}
+    assert [str(p) for p in problems] == [
+        "expect_weights['app1']: measured 30 of 60 requests, expected 20 (weight 1 of 3; tolerance 0.1 allows 18 "
+        "to 22); check that this backend is up and has weight 1 on the proxy, or raise tolerance.",
+        "expect_weights['app2']: measured 30 of 60 requests, expected 20 (weight 1 of 3; tolerance 0.1 allows 18 "
+        "to 22); check that this backend is up and has weight 1 on the proxy, or raise tolerance.",
+        "expect_weights['app3']: measured 0 of 60 requests, expected 20 (weight 1 of 3; tolerance 0.1 allows 18 "
+        "to 22); check that this backend is up and has weight 1 on the proxy, or raise tolerance.",
+    ]
+
+
+def test_weight_zero_passes_when_nginx_skips_the_backend():
+    expected, problems = compare_distribution({'app1': 30, 'app2': 30}, {'app1': 1, 'app2': 1, 'app3': 0}, 0)
+    assert expected == {'app1': 30, 'app2': 30, 'app3': 0}
+    assert problems == []
+
+
+def test_unlisted_and_unidentified_answers():
+    dummy, problems = compare_distribution({'app1': 58, 'app9': 1, '-': 1}, {'app1': 1}, 0.1)
+    # app1: 58 of the 60 expected is within 54 to 66
+    assert [str(p) for p in problems] == [
+        "expect_weights: 1 of 60 requests answered without saying which backend it was (id '-'); list every "
+        "backend of the group in expect_weights, or check identify_by.",
+        "expect_weights: 1 of 60 requests answered but is not listed (id 'app9'); list every backend of the group "
+        "in expect_weights, or check identify_by.",
+    ]
+
+
+@pytest.mark.parametrize('tolerance', [-0.1, 1.5, True, '0.1'])
+def test_bad_tolerance(tolerance):
+    with pytest.raises(ModelError) as info:
+        compare_distribution({}, WEIGHTS, tolerance)
+    assert str(info.value).startswith('tolerance: ')
+    assert str(info.value).endswith('must be a fraction from 0 to 1; give e.g. 0.1 (0: exact counts).')
+
+
+def test_status_problems():
+    assert status_problems({'200': 60}, [200]) == []
+    assert status_problems({'200': 50, '503': 10}, [200, 503]) == []
+    problems = status_problems({'200': 50, '502': 8, 'error': 2}, [200], ['connection refused'])
+    assert [str(p) for p in problems] == [
+        "expect_status: 8 of 60 requests got status 502, expected 200; check the backends and the proxy's error "
+        "log, or add 502 to expect_status.",
+        'expect_status: 2 of 60 requests got no HTTP answer (connection refused); check that the proxy listens on '
+        'url.',
+    ]
+    assert str(status_problems({'204': 1}, [200, 201])[0]).startswith(
+        'expect_status: 1 of 1 requests got status 204, expected 200 or 201;')
+
+
+# --------------------------------------------------------------------------
+# log lines -> backend ids
+# --------------------------------------------------------------------------
+
+def debug_line(addr, request='GET / HTTP/1.1', status='200'):
+    return ('127.0.0.1 127.0.0.1 %s status=%s upstream=%s upstream_status=%s upstream_response_time=0.001'
+            % (request, status, addr, status))
+
+
+def test_log_ids_take_the_last_attempt():
+    lines = [debug_line('127.0.0.1:8081'),
+             debug_line('127.0.0.1:8083, 127.0.0.1:8082'),
+             debug_line('127.0.0.1:8083 : 127.0.0.1:8081'),
+             debug_line('-', status='404')]
+    assert log_backend_ids(lines) == (['127.0.0.1:8081', '127.0.0.1:8082', '127.0.0.1:8081', '-'], 0)
+
+
+def test_log_ids_only_of_the_request_line_and_foreign_lines_counted():
+    lines = [debug_line('127.0.0.1:8081', 'GET /check HTTP/1.1'),
+             debug_line('127.0.0.1:8082', 'GET /other HTTP/1.1'),
+             '127.0.0.1 - - [11/Jun/2024:10:00:00 +0000] "GET /check HTTP/1.1" 200 6 "-" "curl"',
+             '',
+             debug_line('127.0.0.1:8083', 'GET /check HTTP/1.1') + '\r\n']
+    assert log_backend_ids(lines, 'GET /check HTTP/1.1') == (['127.0.0.1:8081', '127.0.0.1:8083'], 1)
+    assert log_backend_ids(lines) == (['127.0.0.1:8081', '127.0.0.1:8082', '127.0.0.1:8083'], 1)
+
+
+def test_log_ids_agree_with_parse_upstream_log():
+    lines = [debug_line('127.0.0.1:1, 127.0.0.1:2'), debug_line('[::1]:8081')]
+    assert log_backend_ids(lines)[0] == [e['upstream_addr'][-1] for e in parse_upstream_log(lines)]

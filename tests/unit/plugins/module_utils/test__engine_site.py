@@ -496,7 +496,7 @@ def test_removing_a_log_format_still_used_by_an_access_log_is_refused():
 def test_websocket_map_must_be_read_in_http():
     files = {NGINX_CONF: 'events {}\nhttp {\n    include /etc/nginx/sites/*.conf;\n}\n'}
     items = _engine.describe(CD, upstreams=[{'name': 'app', 'servers': [{'address': '10.0.0.1:80'}],
-                                                    'path': '/etc/nginx/sites/app.conf'}],
+                                             'path': '/etc/nginx/sites/app.conf'}],
                              vhosts=[{'name': 'ws', 'path': '/etc/nginx/sites/ws.conf',
                                       'locations': [{'path': '/', 'upstream': 'app', 'websocket': True}]}])
     snap = _engine.Snapshot(NginxInfo((1, 22, 1), False), NGINX_CONF, files, {})
