@@ -258,24 +258,10 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
     for item in items:
         if item.kind == 'upstream' and item.model is not None:
             _inspect.check_unique_upstream(tree, item.name, item.path, item.prefix + 'name')
-        elif item.kind == 'upstream' and not force and not tree.upstream_definitions(item.name):
-            refs = tree.references(item.name)
-            if refs:
-                raise InspectError(
-                    item.prefix + 'state',
-                    'cannot remove upstream %r: proxy_pass still refers to it at %s'
-                    % (item.name, ', '.join(r.where() for r in refs)),
-                    'change those proxy_pass lines first, or set force: true', value='absent')
         elif item.kind == 'log_format' and item.model is not None:
             _inspect.check_unique_log_format(tree, item.name, item.path, item.prefix + 'name')
-        elif item.kind == 'log_format' and not tree.log_formats.get(item.name):
-            users = [a for a in tree.access_logs if len(a.args) > 1 and a.args[1] == item.name]
-            if users:
-                raise InspectError(
-                    item.prefix + 'state',
-                    'cannot remove log format %r: access_log still uses it at %s'
-                    % (item.name, ', '.join(u.where() for u in users)),
-                    'change those access_log lines first', value='absent')
+        elif item.model is None and item.kind != 'vhost' and not (force and item.kind == 'upstream'):
+            _inspect.check_removal(tree, item.kind, item.name, item.prefix + 'state')
     for item in vhosts:
         for index, location in enumerate(item.model.locations):
             if location.upstream is not None and not tree.upstream_definitions(location.upstream):

@@ -217,6 +217,16 @@ class ConfigTree(object):
     def upstream_definitions(self, name):
         return self.upstreams.get(name, [])
 
+    def log_format_users(self, name):
+        """``access_log`` statements that name log format ``name``."""
+        return [s for s in self.access_logs if len(s.args) > 1 and s.args[1] == name]
+
+    def orphaned_uses(self, kind, name):
+        """Statements that use upstream or log format ``name`` although nothing defines it any more."""
+        if kind == 'upstream':
+            return [] if self.upstream_definitions(name) else self.references(name)
+        return [] if self.log_formats.get(name) else self.log_format_users(name)
+
 
 _DIRECTIVE_OF_KIND = {'upstream': 'upstream', 'vhost': 'server', 'log_format': 'log_format', 'map': 'map'}
 
@@ -279,6 +289,26 @@ def check_access_log_formats(tree, path, option='access_log.format'):
                 value=name)
 
 
+# What uses a definition, and how to phrase its removal: (kind label, user phrase, fix of state=absent).
+_USES = {
+    'upstream': ('upstream', 'proxy_pass still refers to it', 'change those proxy_pass lines first, or set force: true'),
+    'log_format': ('log format', 'access_log still uses it', 'change those access_log lines first'),
+}
+
+
+def _where(statements):
+    return ', '.join(s.where() for s in statements)
+
+
+def check_removal(tree, kind, name, option):
+    """``state: absent`` of an upstream or log format must not orphan what still uses it."""
+    users = tree.orphaned_uses(kind, name)
+    if users:
+        label, phrase, fix = _USES[kind]
+        raise InspectError(option, 'cannot remove %s %r: %s at %s' % (label, name, phrase, _where(users)), fix,
+                           value='absent')
+
+
 def check_nothing_lost(tree, removed_path, removed_text, option='exclusive'):
     """Removing a file must not leave a proxy_pass without its upstream or an access_log without its format."""
     try:
@@ -287,18 +317,15 @@ def check_nothing_lost(tree, removed_path, removed_text, option='exclusive'):
         return
     for stmt in parsed:
         name = (stmt.get('args') or [None])[0]
-        if stmt['directive'] == 'upstream' and name and not tree.upstream_definitions(name):
-            refs = tree.references(name)
-            if refs:
-                raise InspectError(option, 'would remove %s, which defines upstream %r still used at %s'
-                                   % (removed_path, name, ', '.join(r.where() for r in refs)),
-                                   'describe that upstream in this call too, or set exclusive: false')
-        if stmt['directive'] == 'log_format' and name and not tree.log_formats.get(name):
-            users = [a for a in tree.access_logs if len(a.args) > 1 and a.args[1] == name]
-            if users:
-                raise InspectError(option, 'would remove %s, which defines log format %r still used at %s'
-                                   % (removed_path, name, ', '.join(u.where() for u in users)),
-                                   'describe that log format in this call too, or set exclusive: false')
+        kind = stmt['directive']
+        if kind not in _USES or not name:
+            continue
+        users = tree.orphaned_uses(kind, name)
+        if users:
+            label = _USES[kind][0]
+            raise InspectError(option, 'would remove %s, which defines %s %r still used at %s'
+                               % (removed_path, label, name, _where(users)),
+                               'describe that %s in this call too, or set exclusive: false' % label)
 
 
 def check_roundtrip(text, payload):
