@@ -68,3 +68,33 @@ notes:
   - A call that changes nothing runs no C(nginx -t); a call that is refused writes nothing and runs no C(nginx -t);
     a call that writes runs exactly one C(nginx -t).
 """
+
+    # Modules that run on the proxy without an action plugin (snapshot, commit, balance_check).
+    TARGET = r"""
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+"""
+
+    # Read-only modules with an action plugin (config_info, backend_probe).
+    READ_ONLY = r"""
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+"""

@@ -65,22 +65,9 @@ options:
     type: str
     default: nginx
 extends_documentation_fragment:
+  - balancer.nginx.common.read_only
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 notes:
   - Read-only; C(changed) is always V(false).
   - With O(upstream) the C(crossplane) Python library is needed on the controller; with O(backends) it is not.

@@ -89,15 +89,8 @@ options:
     type: float
     default: 300.0
 extends_documentation_fragment:
+  - balancer.nginx.common.target
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 notes:
   - Read-only; C(changed) is always V(false). The requests are real and reach the backends.
   - Other traffic on the same virtual server during the run changes the counts; run it where nothing else

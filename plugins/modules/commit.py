@@ -62,17 +62,11 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - balancer.nginx.common.target
   - ansible.builtin.action_common_attributes
   - action_common_attributes.files
   - ansible.builtin.files
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
   safe_file_operations:
     support: full
   vault:
@@ -118,8 +112,7 @@ from ansible_collections.balancer.nginx.plugins.module_utils import _commit, _sp
 
 
 def main():
-    module = AnsibleModule(argument_spec=_specs.COMMIT, add_file_common_args=True, supports_check_mode=True,
-                           required_if=[])
+    module = AnsibleModule(argument_spec=_specs.COMMIT, add_file_common_args=True, supports_check_mode=True)
     params = module.params
     files = []
     for index, item in enumerate(params['files']):
@@ -129,8 +122,7 @@ def main():
         files.append({'path': item['path'], 'content': item['content'] if item['state'] == 'present' else None})
 
     def file_args_for(path):
-        args = module.load_file_common_arguments(module.params, path=path)
-        return args
+        return module.load_file_common_arguments(module.params, path=path)
 
     _commit.run_transaction(module, files, params['nginx_binary'], params['nginx_conf'],
                             validate=params['validate'], backup=params['backup'],

@@ -36,22 +36,9 @@ options:
     description: Only return this group in RV(upstreams).
     type: str
 extends_documentation_fragment:
+  - balancer.nginx.common.read_only
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 notes:
   - Needs the C(crossplane) Python library on the controller.
 """

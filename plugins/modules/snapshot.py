@@ -44,15 +44,8 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - balancer.nginx.common.target
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 notes:
   - Read-only; C(changed) is always V(false).
 """

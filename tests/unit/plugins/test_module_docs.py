@@ -22,6 +22,8 @@ from ansible_collections.balancer.nginx.plugins.module_utils._model import Upstr
 
 FRAGMENTS = {
     'balancer.nginx.common': CommonFragment.DOCUMENTATION,
+    'balancer.nginx.common.target': CommonFragment.TARGET,
+    'balancer.nginx.common.read_only': CommonFragment.READ_ONLY,
     'ansible.builtin.files': FilesFragment.DOCUMENTATION,
     # attribute descriptions only, no options
     'ansible.builtin.action_common_attributes': AttributesFragment.DOCUMENTATION,
