@@ -74,7 +74,8 @@ def documentation(name):
     return doc
 
 
-def normalized_doc(options):
+def normalized(options, children):
+    """Documented options (children='suboptions') or an argument spec (children='options') in one comparable shape."""
     result = {}
     for name, option in (options or {}).items():
         result[name] = {
@@ -84,24 +85,17 @@ def normalized_doc(options):
             'elements': option.get('elements'),
             'required': bool(option.get('required', False)),
             'aliases': sorted(option.get('aliases') or []),
-            'suboptions': normalized_doc(option['suboptions']) if 'suboptions' in option else None,
+            'suboptions': normalized(option[children], children) if children in option else None,
         }
     return result
+
+
+def normalized_doc(options):
+    return normalized(options, 'suboptions')
 
 
 def normalized_spec(spec):
-    result = {}
-    for name, option in (spec or {}).items():
-        result[name] = {
-            'type': option.get('type', 'str'),
-            'default': option.get('default'),
-            'choices': option.get('choices'),
-            'elements': option.get('elements'),
-            'required': bool(option.get('required', False)),
-            'aliases': sorted(option.get('aliases') or []),
-            'suboptions': normalized_spec(option['options']) if 'options' in option else None,
-        }
-    return result
+    return normalized(spec, 'options')
 
 
 @pytest.mark.parametrize('name', sorted(SPECS))
