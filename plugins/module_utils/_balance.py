@@ -59,23 +59,30 @@ UPSTREAM_DEBUG_RE = _log_pattern(UPSTREAM_DEBUG_FORMAT)
 _MULTI = ('upstream_addr', 'upstream_status', 'upstream_response_time')
 
 
+def parse_upstream_line(line):
+    """One ``upstream_debug`` line -> dict (upstream variables as lists, one entry per attempt), or ``None``."""
+    match = UPSTREAM_DEBUG_RE.match(line.rstrip('\r\n'))
+    if not match:
+        return None
+    entry = match.groupdict()
+    for key in _MULTI:
+        # Nginx joins attempts with ", " and internal redirects with " : ".
+        entry[key] = [part for part in re.split(r', | : ', entry[key]) if part]
+    return entry
+
+
 def parse_upstream_log(lines):
     """Lines in the ``upstream_debug`` format -> dicts; the upstream variables as lists, one entry per attempt."""
     if isinstance(lines, str):
         lines = lines.splitlines()
     result = []
     for number, line in enumerate(lines):
-        line = line.rstrip('\r\n')
         if not line.strip():
             continue
-        match = UPSTREAM_DEBUG_RE.match(line)
-        if not match:
+        entry = parse_upstream_line(line)
+        if entry is None:
             raise ModelError('lines[%d]' % number, 'is not in the upstream_debug log format',
-                             'log with balancer.nginx.log_format name=upstream_debug', value=line)
-        entry = match.groupdict()
-        for key in _MULTI:
-            # Nginx joins attempts with ", " and internal redirects with " : ".
-            entry[key] = [part for part in re.split(r', | : ', entry[key]) if part]
+                             'log with balancer.nginx.log_format name=upstream_debug', value=line.rstrip('\r\n'))
         result.append(entry)
     return result
 
@@ -212,15 +219,14 @@ def log_backend_ids(lines, request=None):
     ids = []
     foreign = 0
     for line in lines:
-        line = line.rstrip('\r\n')
         if not line.strip():
             continue
-        match = UPSTREAM_DEBUG_RE.match(line)
-        if not match:
+        entry = parse_upstream_line(line)
+        if entry is None:
             foreign += 1
             continue
-        if request is not None and match.group('request') != request:
+        if request is not None and entry['request'] != request:
             continue
-        attempts = [part for part in re.split(r', | : ', match.group('upstream_addr')) if part]
+        attempts = entry['upstream_addr']
         ids.append(attempts[-1] if attempts else NO_ID)
     return ids, foreign
