@@ -228,11 +228,7 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
 
     render_group('log_format', lambda m: file_of(lambda lines: _render.log_format_payload(m, lines)))
     render_group('upstream', lambda m: file_of(lambda lines: _render.upstream_payload(m, lines)))
-    # Vhosts depend on the upstreams as they will be: which of them keep connections alive.
-    tree = candidate_tree(snapshot, changes)
-    keepalive = set(name for name, stmts in tree.upstreams.items()
-                    if any(s.block and any(c['directive'] == 'keepalive' for c in s.block) for s in stmts))
-    render_group('vhost', lambda m: file_of(lambda lines: _render.vhost_payload(m, keepalive, lines)))
+    render_group('vhost', lambda m: file_of(lambda lines: _render.vhost_payload(m, lines)))
 
     vhosts = [item for item in items if item.kind == 'vhost' and item.model is not None]
     map_path = None

@@ -414,7 +414,8 @@ def describe_config(tree, info, only_upstream=None):
         for child in children.get(id(block_stmt), []):
             if child.directive == 'location':
                 passes = [c.args[0] for c in children.get(id(child), []) if c.directive == 'proxy_pass' and c.args]
-                found.append({'path': ' '.join(child.args), 'proxy_pass': passes[0] if passes else None})
+                found.append({'path': ' '.join(_render.nginx_value(a) for a in child.args),
+                              'proxy_pass': _render.nginx_value(passes[0]) if passes else None})
                 found.extend(locations_of(child))
         return found
 
@@ -423,17 +424,18 @@ def describe_config(tree, info, only_upstream=None):
         names, listen = [], []
         for child in children.get(id(server), []):
             if child.directive == 'server_name':
-                names.extend(child.args)
+                names.extend(_render.nginx_value(a) for a in child.args)
             elif child.directive == 'listen':
                 listen.append(' '.join(child.args))
-        locations = [{'path': None, 'proxy_pass': child.args[0]} for child in children.get(id(server), [])
+        locations = [{'path': None, 'proxy_pass': _render.nginx_value(child.args[0])}
+                     for child in children.get(id(server), [])
                      if child.directive == 'proxy_pass' and child.args]
         vhosts.append({'file': server.file, 'line': server.line, 'server_name': names, 'listen': listen,
                        'locations': locations + locations_of(server)})
     log_formats = {}
     for name in sorted(tree.log_formats):
         stmt = tree.log_formats[name][0]
-        args = list(stmt.args[1:])
+        args = [_render.nginx_value(a) for a in stmt.args[1:]]
         escape = None
         if args and args[0].startswith('escape='):
             escape = args.pop(0).split('=', 1)[1]

@@ -13,6 +13,7 @@ rule the guide warns about, lives here once.  Data in, data out: no I/O.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
 from ansible_collections.balancer.nginx.plugins.module_utils import _features
@@ -23,7 +24,7 @@ LEAST_TIME_MODES = ('header', 'last_byte', 'header inflight', 'last_byte infligh
 
 # Characters that would end an argument, open or close a block, start a
 # comment or a quoted string: Nginx syntax smuggled into a value.
-SYNTAX_CHARS = frozenset(';{}"\'#\\\n\r\t`')
+SYNTAX_CHARS = frozenset(';{}"\'#\\`')
 
 _NAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$')
 _HOST_RE = re.compile(r'^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?(:(\d{1,5}))?$')
@@ -41,38 +42,75 @@ UPSTREAM_KEYS = ('name', 'method', 'hash_key', 'consistent', 'random_two', 'leas
 _FLAGS = ('backup', 'down', 'resolve', 'drain')
 
 
-def check_syntax(option, value, what, allow_space=False, allow_backslash=False):
-    """Refuse a value that would smuggle Nginx syntax into the rendered file."""
+# Unicode gives control characters no name; these are the ones people meet.
+_CONTROL_NAMES = {'\x00': 'NUL', '\t': 'TAB', '\n': 'LF', '\x0b': 'VT', '\x0c': 'FF', '\r': 'CR', '\x1b': 'ESC',
+                  '\x7f': 'DEL'}
+
+
+def describe_char(char):
+    """``U+00A0 (NO-BREAK SPACE)``: a character named so that a message shows what cannot be seen."""
+    name = _CONTROL_NAMES.get(char) or unicodedata.name(char, '')
+    return 'U+%04X' % ord(char) + (' (%s)' % name if name else '')
+
+
+def check_printable(option, value, what):
+    """Refuse what Nginx would turn into, or what cannot be written as, the characters the user typed.
+
+    Control characters (CR, LF, TAB, NUL, ...) would reach requests, responses
+    or log lines; invisible and non-printing Unicode (NBSP, U+2028, zero-width
+    characters, ...) cannot be written into a quoted argument literally.  Both
+    are refused, naming the option and the character.
+    """
     for char in value:
-        if char == '\\' and allow_backslash:
+        if char.isprintable():
             continue
-        if char in SYNTAX_CHARS or (char.isspace() and not allow_space):
+        code = ord(char)
+        if char in '\n\r':
+            raise ModelError(option, 'contains a line break (%s), which Nginx would pass on into requests and log '
+                             'lines' % describe_char(char),
+                             'split it into a list of strings instead' if what == 'a log format' else 'remove it',
+                             value=value)
+        if code < 32 or 127 <= code < 160:
+            raise ModelError(option, 'contains the control character %s, which Nginx would pass on into requests '
+                             'and log lines' % describe_char(char), 'remove it', value=value)
+        raise ModelError(option, 'contains the invisible character %s, which cannot be written into %s literally'
+                         % (describe_char(char), what), 'remove it, or use a plain space', value=value)
+
+
+def check_syntax(option, value, what, allow_space=False):
+    """A value Nginx reads as one bare word (a name, an address, a time): no syntax, no white space."""
+    for char in value:
+        if char in SYNTAX_CHARS or (char in ' \t\r\n\f\v' and not (allow_space and char == ' ')):
             raise ModelError(
                 option,
                 'contains %r, which Nginx would read as syntax, not as part of %s' % (char, what),
                 'remove it', value=value)
+    check_printable(option, value, what)
 
 
-def check_text(option, value, what):
-    """Free text that crossplane quotes (a log format, a header value): only what cannot be written safely.
+_VARIABLE_RE = re.compile(r'\$(?:\{[A-Za-z0-9_]+\}|[A-Za-z0-9_]+)')
 
-    Control characters do not survive quoting, a leading '#' is left unquoted
-    and would start a comment, and a trailing backslash would escape the
-    closing quote.
+
+def check_text(option, value, what, variables=False):
+    """Free text that the renderer quotes and escapes (a header value, a log format, a regex).
+
+    Any printable character is kept literally: quotes, semicolons, braces
+    and backslashes included (the renderer doubles a backslash that Nginx
+    would read as an escape).  Refused: control and invisible characters, a
+    leading "#" (crossplane leaves it unquoted and Nginx would read a
+    comment) and, where Nginx compiles variables (``variables``), a "$" that
+    does not start one.
     """
-    for char in value:
-        if char in '\n\r':
-            raise ModelError(option, 'contains a line break', 'split it into a list of strings instead', value=value)
-        if ord(char) < 32 or ord(char) == 127:
-            raise ModelError(option, 'contains the control character %r, which cannot be written into %s' % (char, what),
-                             'remove it (split a format into a list of strings instead of using line breaks)',
-                             value=value)
+    check_printable(option, value, what)
     if value.startswith('#'):
         raise ModelError(option, 'starts with "#", which Nginx would read as the start of a comment',
                          'remove the leading "#"', value=value)
-    if (len(value) - len(value.rstrip('\\'))) % 2:
-        raise ModelError(option, 'ends with a backslash, which would escape the closing quote',
-                         'remove the trailing backslash or double it', value=value)
+    if variables:
+        rest = _VARIABLE_RE.sub('', value)
+        if '$' in rest:
+            raise ModelError(option, 'has a "$" that does not start a variable ($name or ${name}); Nginx has no '
+                             'way to write a literal "$" in %s' % what, 'remove it, or complete the variable name',
+                             value=value)
 
 
 def check_name(option, value):
@@ -251,7 +289,7 @@ class Upstream(object):
             if not hash_key.strip():
                 hash_key = None
             else:
-                check_syntax(opt('hash_key'), hash_key, 'a hash key', allow_space=True)
+                check_text(opt('hash_key'), hash_key, 'a hash key', variables=True)
         consistent = as_bool(opt('consistent'), given.get('consistent'))
         random_two = as_bool(opt('random_two'), given.get('random_two'))
         least_time = given.get('least_time')
@@ -443,7 +481,7 @@ class LogFormat(object):
         for index, part in enumerate(fmt):
             part = str(part)
             option = '%sformat[%d]' % (prefix, index) if len(fmt) > 1 else prefix + 'format'
-            check_text(option, part, 'a log format')
+            check_text(option, part, 'a log format', variables=True)
             parts.append(part)
         escape = options.get('escape')
         if escape is not None and escape not in ESCAPES:
@@ -472,16 +510,29 @@ DEFAULT_PROXY_HEADERS = {
 LOCATION_KEYS = ('path', 'upstream', 'pass', 'next_upstream', 'next_upstream_tries', 'next_upstream_timeout',
                  'connect_timeout', 'read_timeout', 'send_timeout', 'websocket', 'headers')
 _HEADER_NAME_RE = re.compile(r'^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$')
-_SERVER_NAME_RE = re.compile(r'^[A-Za-z0-9_.*~^$()\[\]\\|?+:-]+$')
+# A plain (not regex) server name: a host name, a wildcard name (*.example.com,
+# www.example.*, .example.com), "_" or "" (requests without a Host header).
+_SERVER_NAME_RE = re.compile(r'^[A-Za-z0-9_.*-]*$')
 
 
-def _check_value(option, value, what):
-    """A header value: quoted by crossplane, but no braces, semicolons or '#', and nothing unquotable."""
-    for char in value:
-        if char in ';{}#\n\r':
-            raise ModelError(option, 'contains %r, which Nginx would read as syntax, not as part of %s'
-                             % (char, what), 'remove it', value=value)
-    check_text(option, value, what)
+def headers_from(option, headers, example):
+    """A dict of header name to value, checked; names that differ only in letter case are one header."""
+    if not isinstance(headers, dict):
+        raise ModelError(option, 'must be a dict of header name to value', 'write {%s}' % example)
+    clean = {}
+    seen = {}
+    for name in sorted(headers, key=str):
+        text = str(name)
+        if not _HEADER_NAME_RE.match(text):
+            raise ModelError(option, 'has an invalid header name', 'use letters, digits and -', value=name)
+        if text.lower() in seen:
+            raise ModelError('%s.%s' % (option, text), 'names the same header as %s.%s (header names ignore '
+                             'letter case)' % (option, seen[text.lower()]), 'keep one of them', value=headers[name])
+        seen[text.lower()] = text
+        value = '' if headers[name] is None else str(headers[name])
+        check_text('%s.%s' % (option, text), value, 'a header value', variables=True)
+        clean[text] = value
+    return clean
 
 
 class Location(object):
@@ -505,7 +556,7 @@ class Location(object):
             modifier, path = parts
         else:
             path = raw_path
-        check_syntax(prefix + '.path', path, 'a location path', allow_backslash=modifier in ('~', '~*'))
+        check_text(prefix + '.path', path, 'a location path')
         upstream, literal = options.get('upstream'), options.get('pass')
         if (upstream is None) == (literal is None):
             raise ModelError(prefix, 'needs exactly one of upstream and pass',
@@ -530,18 +581,7 @@ class Location(object):
             if 'off' in next_upstream and len(next_upstream) > 1:
                 raise ModelError(prefix + '.next_upstream', 'combines off with other conditions',
                                  'use off alone, or drop it')
-        headers = options.get('headers') or {}
-        if not isinstance(headers, dict):
-            raise ModelError(prefix + '.headers', 'must be a dict of header name to value',
-                             'write {X-Request-Id: $request_id}')
-        clean = {}
-        for name in sorted(headers):
-            if not _HEADER_NAME_RE.match(str(name)):
-                raise ModelError('%s.headers' % prefix, 'has an invalid header name', 'use letters, digits and -',
-                                 value=name)
-            value = '' if headers[name] is None else str(headers[name])
-            _check_value('%s.headers.%s' % (prefix, name), value, 'a header value')
-            clean[str(name)] = value
+        clean = headers_from(prefix + '.headers', options.get('headers') or {}, 'X-Request-Id: $request_id')
         return cls(path=path, modifier=modifier, upstream=upstream, **{
             'pass': literal,
             'next_upstream': next_upstream,
@@ -579,14 +619,24 @@ class Vhost(object):
         if server_name is None:
             server_name = []
         if isinstance(server_name, str):
-            server_name = server_name.split()
-        server_name = [part for s in server_name for part in str(s).split()]
+            server_name = [server_name]
+        names = []
+        for item in server_name:
+            item = str(item)
+            # A regex (~...) is one name whatever it holds; "" names requests without a Host header.
+            names.extend([item] if item.startswith('~') or item == '' else item.split())
+        server_name = names
         for index, item in enumerate(server_name):
             option = '%sserver_name[%d]' % (prefix, index)
-            check_syntax(option, item, 'a server name', allow_backslash=item.startswith('~'))
-            check_text(option, item, 'a server name')
+            if item.startswith('~'):
+                check_text(option, item, 'a server name regex')
+                if len(item) == 1:
+                    raise ModelError(option, 'is an empty regex', 'write the expression after "~"', value=item)
+                continue
+            check_printable(option, item, 'a server name')
             if not _SERVER_NAME_RE.match(item):
-                raise ModelError(option, 'is not a server name', 'give a host name such as www.example.com',
+                raise ModelError(option, 'is not a server name', 'give a host name such as www.example.com, a '
+                                 'wildcard name such as *.example.com, a regex starting with "~", or ""',
                                  value=item)
         listen = options.get('listen')
         if listen is None:
@@ -616,17 +666,7 @@ class Vhost(object):
         proxy_headers = options.get('proxy_headers')
         if proxy_headers is None:
             proxy_headers = dict(DEFAULT_PROXY_HEADERS)
-        if not isinstance(proxy_headers, dict):
-            raise ModelError(prefix + 'proxy_headers', 'must be a dict of header name to value',
-                             'write {Host: $host}')
-        headers = {}
-        for name in proxy_headers:
-            if not _HEADER_NAME_RE.match(str(name)):
-                raise ModelError(prefix + 'proxy_headers', 'has an invalid header name', 'use letters, digits and -',
-                                 value=name)
-            value = '' if proxy_headers[name] is None else str(proxy_headers[name])
-            _check_value('%sproxy_headers.%s' % (prefix, name), value, 'a header value')
-            headers[str(name)] = value
+        headers = headers_from(prefix + 'proxy_headers', proxy_headers, 'Host: $host')
         access_log = options.get('access_log')
         if access_log is not None:
             if isinstance(access_log, str):

@@ -12,6 +12,7 @@ Controller side only (crossplane).
 
 from __future__ import annotations
 
+import re
 import traceback
 
 try:
@@ -43,8 +44,33 @@ class _Lines(object):
         return self.value
 
 
+# Nginx reads a backslash in any argument, quoted or not, as an escape when it
+# comes before one of these (\t, \r and \n become control characters) or ends
+# the argument; before any other character it is kept.
+_NGINX_ESCAPE_RE = re.compile(r'\\(?=["\'\\trn]|$)')
+_NGINX_UNESCAPE_RE = re.compile(r'\\(["\'\\trn])')
+_UNESCAPED = {'t': '\t', 'r': '\r', 'n': '\n'}
+
+
+def nginx_arg(value):
+    """The argument text that makes Nginx read exactly ``value``: each backslash it would take as an escape is doubled.
+
+    crossplane quotes what needs quoting; together the characters a user
+    writes are the characters Nginx passes on (the model refuses control and
+    invisible characters, which no quoting can carry).
+    """
+    return _NGINX_ESCAPE_RE.sub(r'\\\\', value) if '\\' in value else value
+
+
+def nginx_value(token):
+    """What Nginx reads from an argument as crossplane parsed it: its escapes applied (the inverse of nginx_arg)."""
+    if '\\' not in token:
+        return token
+    return _NGINX_UNESCAPE_RE.sub(lambda m: _UNESCAPED.get(m.group(1), m.group(1)), token)
+
+
 def _stmt(lines, directive, args=(), block=None):
-    stmt = {'directive': directive, 'args': [str(a) for a in args], 'line': lines.next()}
+    stmt = {'directive': directive, 'args': [nginx_arg(str(a)) for a in args], 'line': lines.next()}
     if block is not None:
         stmt['block'] = block
     return stmt
@@ -165,7 +191,8 @@ def upstream_options_from_block(name, block):
                'queue_timeout': None}
     unknown = []
     for stmt in block:
-        directive, args, line = stmt['directive'], stmt.get('args', []), stmt.get('line')
+        directive, line = stmt['directive'], stmt.get('line')
+        args = [nginx_value(arg) for arg in stmt.get('args', [])]
         if directive == 'server' and args:
             server = {'address': args[0], 'weight': None, 'max_fails': None, 'fail_timeout': None,
                       'max_conns': None, 'backup': False, 'down': False, 'resolve': False,
@@ -261,32 +288,38 @@ def render_websocket_map():
     return build(file_payload([websocket_map_payload]))
 
 
-def location_headers(vhost, location, keepalive):
+def location_headers(vhost, location):
     """Every ``proxy_set_header`` of a location, in a stable order.
 
     All of them are written in each location: Nginx drops inherited
-    ``proxy_set_header`` lines as soon as a level sets one of its own.
+    ``proxy_set_header`` lines as soon as a level sets one of its own.  Header
+    names ignore letter case: a location's ``host`` replaces the vhost's
+    ``Host``.  A location that proxies to an upstream group speaks HTTP/1.1
+    with an empty ``Connection`` header (so the group's keepalive works, and
+    is never stale when keepalive changes); a websocket location passes the
+    upgrade instead.
     """
-    headers = dict(vhost.proxy_headers)
-    headers.update(location.headers or {})
+    headers = {}
+    for source in (vhost.proxy_headers, location.headers or {}):
+        for name, value in source.items():
+            headers[name.lower()] = (name, value)
     if location.websocket:
-        headers['Upgrade'] = '$http_upgrade'
-        headers['Connection'] = UPGRADE_VARIABLE
-    elif keepalive and 'Connection' not in (location.headers or {}):
-        headers['Connection'] = ''
-    return [(name, headers[name]) for name in sorted(headers, key=lambda n: (n.lower(), n))]
+        headers['upgrade'] = ('Upgrade', '$http_upgrade')
+        headers['connection'] = ('Connection', UPGRADE_VARIABLE)
+    elif location.upstream is not None and 'connection' not in headers:
+        headers['connection'] = ('Connection', '')
+    return [headers[key] for key in sorted(headers)]
 
 
-def location_payload(vhost, location, keepalive_upstreams, lines):
+def location_payload(vhost, location, lines):
     args = [location.modifier, location.path] if location.modifier else [location.path]
     head = _stmt(lines, 'location', args, block=[])
     block = head['block']
     target = location.__getattribute__('pass') or 'http://' + location.upstream
     block.append(_stmt(lines, 'proxy_pass', [target]))
-    keepalive = location.upstream is not None and location.upstream in keepalive_upstreams
-    if keepalive or location.websocket:
+    if location.upstream is not None or location.websocket:
         block.append(_stmt(lines, 'proxy_http_version', ['1.1']))
-    for name, value in location_headers(vhost, location, keepalive):
+    for name, value in location_headers(vhost, location):
         block.append(_stmt(lines, 'proxy_set_header', [name, value]))
     if location.next_upstream:
         block.append(_stmt(lines, 'proxy_next_upstream', location.next_upstream))
@@ -297,7 +330,7 @@ def location_payload(vhost, location, keepalive_upstreams, lines):
     return head
 
 
-def vhost_payload(vhost, keepalive_upstreams, lines=None):
+def vhost_payload(vhost, lines=None):
     lines = lines or _Lines()
     head = _stmt(lines, 'server', [], block=[])
     block = head['block']
@@ -314,9 +347,9 @@ def vhost_payload(vhost, keepalive_upstreams, lines=None):
             args.append(vhost.access_log['format'])
         block.append(_stmt(lines, 'access_log', args))
     for location in vhost.locations:
-        block.append(location_payload(vhost, location, keepalive_upstreams, lines))
+        block.append(location_payload(vhost, location, lines))
     return head
 
 
-def render_vhost(vhost, keepalive_upstreams):
-    return build(file_payload([lambda lines: vhost_payload(vhost, keepalive_upstreams, lines)]))
+def render_vhost(vhost):
+    return build(file_payload([lambda lines: vhost_payload(vhost, lines)]))

@@ -235,7 +235,7 @@ def test_model_refusal_sends_nothing():
 @pytest.mark.parametrize('field, args', [
     ('address', dict(ARGS, servers=[{'address': '10.0.0.1:80;\n}\nserver {'}])),
     ('name', dict(ARGS, name='app{')),
-    ('hash_key', dict(ARGS, method='hash', hash_key='$uri;')),
+    ('hash_key', dict(ARGS, method='hash', hash_key='$uri\n}\nserver evil:80;')),
     ('zone', dict(ARGS, zone='app#64k')),
     ('resolver', dict(ARGS, resolver=['10.0.0.2;'])),
     ('sticky', dict(ARGS, sticky=['cookie', 'a"b'])),
@@ -245,7 +245,10 @@ def test_injection_sends_nothing(field, args):
     proxy = Proxy()
     with pytest.raises(AnsibleActionFail) as exc:
         make_action(args, proxy).run(task_vars=dict(TASK_VARS))
-    assert 'which Nginx would read as syntax' in str(exc.value)
+    assert ('which Nginx would read as syntax' in str(exc.value)
+            or 'contains a line break (U+000A (LF)), which Nginx would pass on' in str(exc.value))
+    assert str(exc.value).startswith({'address': 'servers[0].address', 'route': 'servers[0].route',
+                                      'resolver': 'resolver[0]', 'sticky': 'sticky[1]'}.get(field, field) + ':')
     assert proxy.calls == []
 
 

@@ -213,10 +213,11 @@ def test_vhost_to_upstream_defined_by_hand_accepted_and_keepalive_seen():
     assert 'proxy_http_version 1.1;' in text
 
 
-def test_vhost_to_non_keepalive_upstream_has_no_http11():
+def test_vhost_to_non_keepalive_upstream_speaks_http11_too():
+    # Turning keepalive on later through the upstream module alone must not leave the vhost stale.
     result = plan(upstreams=[up('app')], vhosts=[{'name': 'shop', 'upstream': 'app'}])
     text = files_of(result)[CD + '/shop.vhost.conf']
-    assert 'proxy_http_version' not in text and 'Connection' not in text
+    assert "proxy_http_version 1.1;\n        proxy_set_header Connection '';\n" in text
 
 
 def test_literal_pass_is_not_checked_against_upstreams():

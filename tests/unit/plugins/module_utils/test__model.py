@@ -10,6 +10,7 @@ import pytest
 from ansible_collections.balancer.nginx.plugins.module_utils import _model, _render
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
 from ansible_collections.balancer.nginx.plugins.module_utils._model import Server, Upstream
+from ansible_collections.balancer.nginx.tests.unit import nginx_reader
 
 A = {'address': '10.0.0.1:80'}
 B = {'address': '10.0.0.2:80'}
@@ -336,7 +337,7 @@ def _injection_case(field, char):
 
 
 @pytest.mark.parametrize('char', INJECTION_CHARS, ids=CHAR_IDS)
-@pytest.mark.parametrize('field', ['address', 'name', 'hash_key', 'zone', 'resolver', 'sticky', 'route'])
+@pytest.mark.parametrize('field', ['address', 'name', 'zone', 'resolver', 'sticky', 'route'])
 def test_injection_refused(field, char):
     options, option, value, what = _injection_case(field, char)
     expected = '%s: %r contains %r, which Nginx would read as syntax, not as part of %s; remove it.' % (
@@ -350,13 +351,28 @@ def test_injection_refused(field, char):
     assert info.value.value == value
 
 
+@pytest.mark.parametrize('char', [c for c in INJECTION_CHARS if c != '\n'],
+                         ids=[i for c, i in zip(INJECTION_CHARS, CHAR_IDS) if c != '\n'])
+def test_hash_key_is_free_text_that_nginx_reads_literally(char):
+    # A hash key is quoted and escaped by the renderer: syntax characters stay part of the key.
+    value = '$request_uri' + char + 'x'
+    text = _render.render_upstream(Upstream.from_options(opts(method='hash', hash_key=value)))
+    assert nginx_reader.statements(text, 'hash') == [[value]]
+
+
+def test_hash_key_line_break_refused():
+    assert refused(opts(method='hash', hash_key='$uri\nx')) == (
+        "hash_key: '$uri\\nx' contains a line break (U+000A (LF)), which Nginx would pass on into requests and log "
+        "lines; remove it.")
+
+
 def test_injection_message_literally():
     # the table above builds messages with %r; one literal check of the shape
     assert refused(opts(servers=[{'address': '10.0.0.1:80;\nserver evil:80'}])) == (
         "servers[0].address: '10.0.0.1:80;\\nserver evil:80' contains ';', which Nginx would read as syntax, "
         'not as part of an address; remove it.')
-    assert refused(opts(method='hash', hash_key='$uri}')) == (
-        "hash_key: '$uri}' contains '}', which Nginx would read as syntax, not as part of a hash key; remove it.")
+    assert refused(opts(zone='app}')) == (
+        "zone: 'app}' contains '}', which Nginx would read as syntax, not as part of a zone; remove it.")
 
 
 def test_hash_key_may_hold_spaces():

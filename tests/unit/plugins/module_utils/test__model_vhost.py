@@ -72,11 +72,16 @@ def test_unknown_escape_refused():
         "escape: 'xml' is not an escape mode; use one of default, json, none.")
 
 
+LF = 'contains a line break (U+000A (LF)), which Nginx would pass on into requests and log lines; ' \
+    'split it into a list of strings instead.'
+CR = LF.replace('U+000A (LF)', 'U+000D (CR)')
+
+
 @pytest.mark.parametrize('fmt, message', [
-    ('$a\n$b', "format: '$a\\n$b' contains a line break; split it into a list of strings instead."),
-    ('$a\r$b', "format: '$a\\r$b' contains a line break; split it into a list of strings instead."),
-    (['$a', '$b\n'], "format[1]: '$b\\n' contains a line break; split it into a list of strings instead."),
-    (['$a\n'], "format: '$a\\n' contains a line break; split it into a list of strings instead."),
+    ('$a\n$b', "format: '$a\\n$b' " + LF),
+    ('$a\r$b', "format: '$a\\r$b' " + CR),
+    (['$a', '$b\n'], "format[1]: '$b\\n' " + LF),
+    (['$a\n'], "format: '$a\\n' " + LF),
 ])
 def test_line_breaks_refused(fmt, message):
     assert refused(LogFormat.from_options, {'name': 'main', 'format': fmt}) == message
@@ -301,20 +306,13 @@ def test_proxy_headers_replace_the_defaults():
 
 INJECTIONS = [(';', "';'"), ('{', "'{'"), ('}', "'}'"), ('\n', "'\\n'"), ('#', "'#'")]
 
+# Bare words (addresses, names, paths of files): any syntax character is refused.
 # option given -> (option path in the message, what the value is described as)
 PLACES = [
-    ('server_name', lambda v: {'upstream': 'app', 'server_name': ['ok.example.com', 'x' + v + 'y']},
-     'server_name[1]', 'a server name'),
     ('listen', lambda v: {'upstream': 'app', 'listen': ['80', '8080' + v + 'y']}, 'listen[1]',
      'a listen address'),
-    ('path', lambda v: {'locations': [{'path': '/a', 'upstream': 'app'}, {'path': '/x' + v + 'y', 'upstream': 'app'}]},
-     'locations[1].path', 'a location path'),
     ('pass', lambda v: {'locations': [{'path': '/', 'pass': 'http://x' + v + 'y'}]}, 'locations[0].pass', 'a URL'),
     ('upstream', lambda v: {'upstream': 'x' + v + 'y'}, 'locations[0].upstream', 'a name'),
-    ('header', lambda v: {'locations': [{'path': '/', 'upstream': 'app', 'headers': {'X-A': 'x' + v + 'y'}}]},
-     'locations[0].headers.X-A', 'a header value'),
-    ('proxy_header', lambda v: {'upstream': 'app', 'proxy_headers': {'Host': 'x' + v + 'y'}},
-     'proxy_headers.Host', 'a header value'),
     ('access_log', lambda v: {'upstream': 'app', 'access_log': {'path': '/var/log/x' + v + 'y'}},
      'access_log.path', 'a file path'),
     ('access_log_format', lambda v: {'upstream': 'app', 'access_log': {'path': '/l', 'format': 'x' + v + 'y'}},
@@ -323,12 +321,9 @@ PLACES = [
      'ssl_certificate', 'a file path'),
 ]
 
-
-# server_name splits on whitespace, newlines included: see test_server_name_newline_is_a_separator.
 INJECTION_CASES = [
     pytest.param(place, make, option, what, char, shown, id='%s-%r' % (place, char))
     for place, make, option, what in PLACES for char, shown in INJECTIONS
-    if not (place == 'server_name' and char == '\n')
 ]
 
 
@@ -339,6 +334,77 @@ def test_injection_refused(place, make, option, what, char, shown):
     assert refused(Vhost.from_options, options) == (
         '%s: %r contains %s, which Nginx would read as syntax, not as part of %s; remove it.'
         % (option, value, shown, what))
+
+
+# Free text (header values, location paths): syntax characters are kept literally (the renderer quotes
+# and escapes them, see test__render_vhost.py), line breaks are refused.
+TEXT_PLACES = [
+    ('path', lambda v: {'locations': [{'path': '/a', 'upstream': 'app'}, {'path': '/x' + v + 'y', 'upstream': 'app'}]},
+     'locations[1].path', lambda m: m.locations[1].path[1:]),
+    ('header', lambda v: {'locations': [{'path': '/', 'upstream': 'app', 'headers': {'X-A': 'x' + v + 'y'}}]},
+     'locations[0].headers.X-A', lambda m: m.locations[0].headers['X-A']),
+    ('proxy_header', lambda v: {'upstream': 'app', 'proxy_headers': {'Host': 'x' + v + 'y'}},
+     'proxy_headers.Host', lambda m: m.proxy_headers['Host']),
+]
+
+
+@pytest.mark.parametrize('char', [';', '{', '}', '#', '"', "'", '\\'], ids=repr)
+@pytest.mark.parametrize('place, make, option, get', TEXT_PLACES, ids=[p[0] for p in TEXT_PLACES])
+def test_syntax_in_free_text_is_kept_literally(place, make, option, get, char):
+    model = Vhost.from_options(dict(make(char), name='shop'))
+    assert get(model) == 'x' + char + 'y'
+
+
+@pytest.mark.parametrize('char, name', [('\n', 'U+000A (LF)'), ('\r', 'U+000D (CR)')])
+@pytest.mark.parametrize('place, make, option, get', TEXT_PLACES, ids=[p[0] for p in TEXT_PLACES])
+def test_line_break_in_free_text_refused(place, make, option, get, char, name):
+    assert refused(Vhost.from_options, dict(make(char), name='shop')) == (
+        '%s: %r contains a line break (%s), which Nginx would pass on into requests and log lines; remove it.'
+        % (option, ('/x' if place == 'path' else 'x') + char + 'y', name))
+
+
+@pytest.mark.parametrize('char, shown', [
+    ('\t', 'the control character U+0009 (TAB)'),
+    ('\x00', 'the control character U+0000 (NUL)'),
+    ('\x7f', 'the control character U+007F (DEL)'),
+    ('\x85', 'the control character U+0085'),
+    ('\xa0', 'the invisible character U+00A0 (NO-BREAK SPACE)'),
+    ('\u2028', 'the invisible character U+2028 (LINE SEPARATOR)'),
+    ('\u200b', 'the invisible character U+200B (ZERO WIDTH SPACE)'),
+], ids=repr)
+def test_control_and_invisible_characters_in_a_header_value_refused(char, shown):
+    value = 'hello' + char + 'X-Injected: yes'
+    message = refused(Vhost.from_options, {'name': 'shop', 'upstream': 'app', 'proxy_headers': {'X-Note': value}})
+    fix = 'remove it, or use a plain space' if 'invisible' in shown else 'remove it'
+    assert message == ('proxy_headers.X-Note: %r contains %s, which %s; %s.' % (
+        value, shown, 'cannot be written into a header value literally' if 'invisible' in shown
+        else 'Nginx would pass on into requests and log lines', fix))
+
+
+@pytest.mark.parametrize('value', [
+    'for=$remote_addr;proto=$scheme',          # RFC 7239 Forwarded
+    '${host}:${server_port}',                  # braces after "$"
+    'hello\\r\\nX-Injected: yes',              # the two characters backslash and r, kept as written
+    'C:\\', 'a "quoted" word', "it's", '', 'é 日本',
+], ids=repr)
+def test_header_values_that_nginx_accepts_are_kept(value):
+    model = Vhost.from_options({'name': 'shop', 'upstream': 'app', 'proxy_headers': {'Forwarded': value}})
+    assert model.proxy_headers == {'Forwarded': value}
+
+
+@pytest.mark.parametrize('value, rest', [('price: 5$', '$'), ('$', '$'), ('${host', '${host'), ('$-x', '$-x')])
+def test_a_dollar_that_starts_no_variable_refused(value, rest):
+    message = refused(Vhost.from_options, {'name': 'shop', 'upstream': 'app', 'proxy_headers': {'X-A': value}})
+    assert message == ('proxy_headers.X-A: %r has a "$" that does not start a variable ($name or ${name}); Nginx '
+                       'has no way to write a literal "$" in a header value; remove it, or complete the variable '
+                       'name.' % value)
+
+
+def test_header_names_differing_in_case_are_one_header():
+    assert refused(Vhost.from_options, {'name': 'shop', 'upstream': 'app',
+                                        'proxy_headers': {'Host': '$host', 'host': 'x'}}) == (
+        "proxy_headers.host: 'x' names the same header as proxy_headers.Host (header names ignore letter case); "
+        "keep one of them.")
 
 
 def _values(options):
@@ -355,6 +421,33 @@ def _values(options):
 def test_server_name_newline_is_a_separator():
     # A newline in server_name separates names like a space: it never reaches the file as syntax.
     assert vhost(server_name='a.example.com\nb.example.com').server_name == ['a.example.com', 'b.example.com']
+
+
+@pytest.mark.parametrize('char', [';', '{', '}', '#'], ids=repr)
+def test_server_name_syntax_refused(char):
+    assert refused(Vhost.from_options, {'name': 'shop', 'upstream': 'app',
+                                        'server_name': ['ok.example.com', 'x' + char + 'y']}) == (
+        "server_name[1]: %r is not a server name; give a host name such as www.example.com, a wildcard name such "
+        "as *.example.com, a regex starting with \"~\", or \"\"." % ('x' + char + 'y'))
+
+
+@pytest.mark.parametrize('server_name', [
+    '~^(?<sub>.+)\\.example\\.com$',      # a named capture
+    '~^www\\d{1,3}\\.example\\.net$',     # a quantifier
+    '~^(www|api)\\.example\\.org$',
+], ids=repr)
+def test_regex_server_names_nginx_accepts(server_name):
+    assert vhost(server_name=server_name).server_name == [server_name]
+
+
+def test_empty_server_name_names_requests_without_host():
+    assert vhost(server_name=['example.com', '']).server_name == ['example.com', '']
+    assert vhost(server_name='').server_name == ['']
+
+
+def test_location_regex_with_a_quantifier():
+    loc = location(path='~ ^/api/v\\d{1,2}/', upstream='app')
+    assert (loc.modifier, loc.path) == ('~', '^/api/v\\d{1,2}/')
 
 
 @pytest.mark.parametrize('name', ['a"b', "a'b", 'a`b', 'a/b', 'a,b'])

@@ -93,14 +93,8 @@ def golden_path(case):
 
 
 @pytest.mark.parametrize('case', sorted(CASES))
-def test_golden(case):
-    text = _render.render_upstream(model(case))
-    data = text.encode('utf-8')
-    if os.environ.get('BALANCER_UPDATE_GOLDEN'):
-        with open(golden_path(case), 'wb') as handle:
-            handle.write(data)
-    with open(golden_path(case), 'rb') as handle:
-        assert data == handle.read()
+def test_golden(case, golden):
+    golden('upstream_' + case, _render.render_upstream(model(case)))
 
 
 def test_every_golden_file_has_a_case():
