@@ -28,14 +28,40 @@ options:
       - Name or path of the Nginx executable on the proxy. Every call to Nginx (C(-V), C(-T), C(-t)) goes through it.
     type: str
     default: nginx
+  nginx_timeout:
+    description:
+      - Seconds each call to Nginx (C(-V), C(-T), C(-t)) may take. A slower call is stopped; a stopped
+        C(nginx -t) restores every file before the task fails.
+    type: int
+    default: 60
   validate:
     description:
       - Run C(nginx -t -c nginx_conf) once after staging the file; on failure the previous bytes (or the
         absence of the file) are restored and the task fails with Nginx's message.
+      - Whatever this says, a task never reports success over a configuration that fails C(nginx -t) when it
+        changes nothing: the proxy's configuration is tested when it is read.
     type: bool
     default: true
   backup:
-    description: Keep a timestamped copy of the previous file next to it when it is replaced or removed.
+    description:
+      - Keep a timestamped copy of each file that is replaced or removed, in O(backup_dir).
+    type: bool
+    default: false
+  backup_dir:
+    description:
+      - Directory for the O(backup) copies, which mirror the path of each file
+        (C(BACKUP_DIR/etc/nginx/conf.d/app.conf.DATE.PID~)). Never next to the file, where an C(include) glob
+        such as Debian's C(sites-enabled/*) would load them; a O(backup_dir) that an C(include) reads is refused.
+    type: path
+    default: /var/backups/balancer-nginx
+  force:
+    description:
+      - Overwrite or remove a file that does not carry the collection's header comment (a file written by
+        hand), or one that holds another item (C(upstream) C(www.vhost) and C(vhost) C(www) both map to
+        C(www.vhost.conf)). Without it such a file is never touched and the task fails naming it.
+      - A takeover still refuses while the file holds directives that the options cannot express, and names
+        them, so that nothing is dropped silently.
+      - For an upstream with C(state=absent), also remove the group while C(proxy_pass) lines still refer to it.
     type: bool
     default: false
   nginx_plus:

@@ -14,16 +14,22 @@ from __future__ import annotations
 import base64
 import os
 
-from ansible_collections.balancer.nginx.plugins.module_utils import _inspect, _render, _specs
+from ansible_collections.balancer.nginx.plugins.module_utils import _inspect, _nginx, _render, _specs
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import InspectError, ModelError
 from ansible_collections.balancer.nginx.plugins.module_utils._features import NginxInfo
 from ansible_collections.balancer.nginx.plugins.module_utils._model import LogFormat, Upstream, Vhost, check_name
 
 
+def _from_transport(text):
+    """Text as the snapshot sent it (Latin-1 of the bytes) -> str that crossplane reads, any byte kept."""
+    return text.encode('latin-1').decode('utf-8', 'surrogateescape')
+
+
 class Snapshot(object):
     """What the proxy told us: Nginx version/edition, its config files, the exact bytes of our paths."""
 
-    def __init__(self, info, nginx_conf, files, current, config_ok=True, config_error=None, dirs=None):
+    def __init__(self, info, nginx_conf, files, current, config_ok=True, config_error=None, dirs=None, real=None,
+                 read_set=None, recovered=None):
         self.dirs = dirs or {}
         self.info = info
         self.nginx_conf = nginx_conf
@@ -31,18 +37,26 @@ class Snapshot(object):
         self.current = current
         self.config_ok = config_ok
         self.config_error = config_error
+        self.real = real or {}
+        self.read_set = read_set
+        self.recovered = recovered or []
 
     @classmethod
     def from_result(cls, result, nginx_conf):
         nginx = result['nginx']
         info = NginxInfo(tuple(int(p) for p in nginx['version'].split('.')), bool(nginx['plus']))
         config = result.get('config') or {}
+        files = config.get('files') or {}
+        real = config.get('real') or {}
+        if config.get('encoding') == 'latin-1':
+            files = dict((_from_transport(path), _from_transport(text)) for path, text in files.items())
+            real = dict((_from_transport(path), _from_transport(target)) for path, target in real.items())
         current = {}
         for path, item in (result.get('paths') or {}).items():
             current[path] = dict(item, content=base64.b64decode(item['content_b64'])
                                  if item.get('exists') else None)
-        return cls(info, nginx_conf, config.get('files') or {}, current, config.get('ok', True),
-                   config.get('error'), result.get('dirs') or {})
+        return cls(info, nginx_conf, files, current, config.get('ok', True), config.get('error'),
+                   result.get('dirs') or {}, real, result.get('read_set'), result.get('recovered'))
 
     def managed_files(self, directories):
         """``{path: bytes}`` of the managed files the proxy has in ``directories``."""
@@ -56,6 +70,14 @@ class Snapshot(object):
     def before(self, path):
         item = self.current.get(path)
         return item['content'] if item else None
+
+    def realpath(self, path):
+        """The file ``path`` resolves to on the proxy (through symbolic links)."""
+        item = self.current.get(path) or {}
+        return item.get('real') or self.real.get(path) or path
+
+    def tree(self, files=None):
+        return _inspect.ConfigTree(self.files if files is None else files, self.nginx_conf, self.real)
 
 
 class FileChange(object):
@@ -98,17 +120,17 @@ WEBSOCKET_MAP_NAME = '00-balancer-websocket-map.conf'
 
 
 def conf_dir_of(params):
-    return params.get('conf_dir') or '/etc/nginx/conf.d'
+    return os.path.normpath(params.get('conf_dir') or '/etc/nginx/conf.d')
 
 
 def target_path(params, name, kind='upstream', conf_dir=None):
-    """``path`` if given, else the kind's default file name in ``conf_dir``.
+    """``path`` if given, else the kind's default file name in ``conf_dir`` (normalized).
 
     Log formats start with ``00-`` so that Nginx reads them before the vhosts
     that use them (``include conf.d/*.conf`` reads files in name order).
     """
     if params.get('path'):
-        return params['path']
+        return os.path.normpath(params['path'])
     directory = conf_dir or conf_dir_of(params)
     if kind == 'vhost':
         return os.path.join(directory, name + VHOST_SUFFIX)
@@ -122,14 +144,21 @@ def websocket_map_path(conf_dir):
 
 
 def candidate_tree(snapshot, changes):
-    """The configuration as Nginx would read it once ``changes`` are in place."""
+    """The configuration as Nginx would read it once ``changes`` are in place (through links too)."""
     files = dict(snapshot.files)
+    aliases = {}
+    for path, target in snapshot.real.items():
+        aliases.setdefault(target, []).append(path)
     for change in changes:
-        if change.after is None:
-            files.pop(change.path, None)
-        else:
-            files[change.path] = change.after
-    return _inspect.ConfigTree(files, snapshot.nginx_conf)
+        names = aliases.get(snapshot.realpath(change.path), [])
+        if change.path in files or not names:
+            names = names + [change.path]
+        for name in names:
+            if change.after is None:
+                files.pop(name, None)
+            else:
+                files[name] = change.after
+    return snapshot.tree(files)
 
 
 class Item(object):
@@ -186,10 +215,12 @@ def describe(conf_dir, upstreams=(), vhosts=(), log_formats=(), prefixed=True):
         names = {}
         for item in items:
             if item.kind == kind:
-                if item.name in names:
-                    raise ModelError(item.prefix + 'name', 'repeats %sname' % names[item.name],
-                                     'describe each %s once' % kind, value=item.name)
-                names[item.name] = item.prefix
+                key = item.name.lower() if kind == 'upstream' else item.name
+                if key in names:
+                    raise ModelError(item.prefix + 'name', 'repeats %sname%s' % (
+                        names[key], ' (Nginx compares upstream names ignoring letter case)' if kind == 'upstream'
+                        else ''), 'describe each %s once' % kind, value=item.name)
+                names[key] = item.prefix
     return items
 
 
@@ -200,15 +231,71 @@ def paths_to_read(items, conf_dir):
     return sorted(paths)
 
 
-def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusive=False):
+def _same_item(owner, kind, name):
+    if owner[0] != kind:
+        return False
+    return owner[1].lower() == name.lower() if kind == 'upstream' else owner[1] == name
+
+
+_KIND_LABEL = {'upstream': 'upstream', 'vhost': 'vhost', 'log_format': 'log format', 'map': 'websocket map'}
+
+
+def check_ownership(snapshot, path, kind, name, option, removing, force):
+    """The file at ``path`` is this item's, or a takeover is asked for (``force``) and drops nothing.
+
+    A file without the collection's header was written by hand: it is never
+    replaced or removed without ``force``.  A managed file that says it holds
+    another item is never replaced either: two items never share a file.
+    """
+    before = snapshot.before(path)
+    if before is None:
+        return
+    verb = 'remove' if removing else 'replace'
+    if not _nginx.is_managed(before):
+        if not force:
+            raise InspectError(
+                option, 'would %s %s, which balancer.nginx did not write (its first line is not the "%s" header), '
+                'so nothing was changed' % (verb, path, _nginx.MANAGED_HEADER[:30] + '...'),
+                'leave that file alone by giving the item another name%s, or set force: true to %s'
+                % ('' if removing else ' or path', 'remove it' if removing else 'take it over'))
+        if not removing:
+            lost = _inspect.unexpressed(kind, name, before.decode('utf-8', 'surrogateescape'))
+            if lost:
+                raise InspectError(
+                    option, 'cannot take over %s: it holds what the %s options cannot express, which would be '
+                    'dropped: %s' % (path, _KIND_LABEL[kind], ', '.join(lost)),
+                    'move those lines to a file of their own (or delete them) first; nothing was changed')
+        return
+    owner = _nginx.managed_item(before)
+    if owner is not None and not _same_item(owner, kind, name) and not force:
+        raise InspectError(
+            option, 'would %s %s, which holds the %s %r; two items never share a file, so nothing was changed'
+            % (verb, path, _KIND_LABEL.get(owner[0], owner[0]), owner[1]),
+            'rename one of them or give it its own path (or set force: true to %s it)' % verb)
+
+
+def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusive=False, backup_dir=None):
     """Plan a whole set of items as one transaction: render, then inspect the candidate configuration."""
     changes = []
     warnings = []
     described = set()
+    reals = {}
     for item in items:
         described.add(item.path)
+        real = snapshot.realpath(item.path)
+        if real in reals and reals[real].path != item.path:
+            other = reals[real]
+            raise InspectError(item.prefix + 'path' if item.options.get('path') else item.prefix + 'name',
+                               'writes %s, the same file as %sname (through a symbolic link)' % (real, other.prefix),
+                               'give each item its own file', value=item.name)
+        reals[real] = item
         if item.kind == 'upstream' and item.model is not None:
             item.model.check_features(snapshot.info, nginx_plus, item.prefix)
+    for item in items:
+        option = item.prefix + ('path' if item.options.get('path') else 'name')
+        if item.model is None:
+            option = item.prefix + 'state'
+        check_ownership(snapshot, item.path, item.kind, item.name, option, item.model is None, force)
 
     def render_group(kind, render):
         rendered = []
@@ -217,25 +304,28 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
                 continue
             text = None
             if item.model is not None:
-                payload, text = render(item.model)
+                payload, text = render(item)
                 rendered.append((text, payload))
             changes.append(FileChange(item.path, snapshot.before(item.path), text))
         _inspect.check_roundtrips(rendered)
 
-    def file_of(make):
-        payload = _render.file_payload([make])
+    def file_of(make, item):
+        payload = _render.file_payload([make], item)
         return payload, _render.build(payload)
 
-    render_group('log_format', lambda m: file_of(lambda lines: _render.log_format_payload(m, lines)))
-    render_group('upstream', lambda m: file_of(lambda lines: _render.upstream_payload(m, lines)))
-    render_group('vhost', lambda m: file_of(lambda lines: _render.vhost_payload(m, lines)))
+    render_group('log_format', lambda i: file_of(lambda lines: _render.log_format_payload(i.model, lines),
+                                                 (i.kind, i.name)))
+    render_group('upstream', lambda i: file_of(lambda lines: _render.upstream_payload(i.model, lines),
+                                               (i.kind, i.name)))
+    render_group('vhost', lambda i: file_of(lambda lines: _render.vhost_payload(i.model, lines), (i.kind, i.name)))
 
     vhosts = [item for item in items if item.kind == 'vhost' and item.model is not None]
     map_path = None
     if any(item.model.uses_websocket() for item in vhosts):
         path = map_path = websocket_map_path(conf_dir)
         if path not in described:
-            payload, text = file_of(_render.websocket_map_payload)
+            check_ownership(snapshot, path, 'map', 'websocket', 'conf_dir', False, force)
+            payload, text = file_of(_render.websocket_map_payload, _render.WEBSOCKET_MAP_ITEM)
             changes.append(FileChange(path, snapshot.before(path), text))
             described.add(path)
     if exclusive:
@@ -248,9 +338,22 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
     for item in items:
         if item.model is not None:
             _inspect.check_http_context(tree, item.path, item.prefix + 'path' if item.options.get('path') else
-                                        'conf_dir', item.kind)
+                                        'conf_dir', item.kind, snapshot.realpath(item.path))
     if map_path is not None:
         _inspect.check_http_context(tree, map_path, 'conf_dir', 'map')
+    for directory in sorted(set(os.path.dirname(c.path) for c in changes if c.changed)):
+        _inspect.check_included_nowhere(
+            tree, os.path.join(directory, '.balancer-staging.tmp'), 'conf_dir', 'hidden staging files',
+            'narrow that include to the files it means (e.g. *.conf): balancer.nginx stages each file as a hidden '
+            'file next to it before the atomic rename')
+    if backup_dir:
+        for change in changes:
+            if change.changed and change.before is not None:
+                sample = os.path.join(backup_dir, change.path.lstrip('/')) + '.20260101-000000.1~'
+                _inspect.check_included_nowhere(
+                    tree, sample, 'backup_dir', 'backup copies',
+                    'choose a backup_dir that no include of the configuration reads, such as '
+                    '/var/backups/balancer-nginx')
     for item in items:
         if item.kind == 'upstream' and item.model is not None:
             _inspect.check_unique_upstream(tree, item.name, item.path, item.prefix + 'name')

@@ -130,16 +130,24 @@ class Statement(object):
 
 
 class ConfigTree(object):
-    """The whole configuration as Nginx would read it from ``nginx_conf``."""
+    """The whole configuration as Nginx would read it from ``nginx_conf``.
 
-    def __init__(self, files, nginx_conf):
+    ``real`` maps a file that Nginx reads through a symbolic link to the file
+    it resolves to: a file included through a link counts as included.
+    Upstream names are compared the way Nginx does, ignoring letter case, and
+    the ``http`` and ``stream`` contexts are separate namespaces.
+    """
+
+    def __init__(self, files, nginx_conf, real=None):
         self.files = dict(files)
         self.nginx_conf = nginx_conf
         self.prefix = os.path.dirname(nginx_conf)
+        self.real = dict(real or {})
         self.parsed = _parse_texts(self.files)
         self.errors = []
         self.includes = {}        # file -> [(context, Statement of the include)]
-        self.upstreams = {}       # name -> [Statement]
+        self.upstreams = {}       # lower-case name -> [Statement] of http upstream blocks
+        self.stream_upstreams = {}  # the same for the stream context
         self.proxy_passes = []    # [Statement]
         self.log_formats = {}     # name -> [Statement]
         self.access_logs = []     # [Statement]
@@ -168,12 +176,18 @@ class ConfigTree(object):
             found.append((os.path.normpath(pattern), stmt.context, stmt))
         return found
 
-    def contexts_for(self, path):
-        """Contexts in which ``path`` is (or, if it existed, would be) included."""
+    def aliases(self, path, real=None):
+        """``path`` and every file Nginx reads that resolves to the same file (``real``: its resolved path)."""
+        real = real or self.real.get(path, path)
+        return [path] + sorted(p for p, target in self.real.items() if target == real and p != path)
+
+    def contexts_for(self, path, real=None):
+        """Contexts in which ``path`` (or a link to it) is, or if it existed would be, included."""
         contexts = []
+        names = self.aliases(path, real)
         for pattern, context, stmt in self.include_patterns():
-            matched = pattern == path if not (_GLOB_CHARS & set(pattern)) else _segments_match(pattern, path)
-            if matched:
+            glob = bool(_GLOB_CHARS & set(pattern))
+            if any(_segments_match(pattern, name) if glob else pattern == name for name in names):
                 contexts.append((context, stmt))
         return contexts
 
@@ -195,9 +209,10 @@ class ConfigTree(object):
                 self.includes.setdefault(included, []).append((context, stmt))
                 if included not in stack:
                     self._walk(included, context, stack + [included], parent)
-        elif directive == 'upstream' and stmt.args:
-            self.upstreams.setdefault(stmt.args[0], []).append(stmt)
-        elif directive == 'proxy_pass' and stmt.args:
+        elif directive == 'upstream' and stmt.args and context in (('http',), ('stream',)):
+            table = self.upstreams if context == ('http',) else self.stream_upstreams
+            table.setdefault(stmt.args[0].lower(), []).append(stmt)
+        elif directive == 'proxy_pass' and stmt.args and context[:1] == ('http',):
             self.proxy_passes.append(stmt)
         elif directive == 'log_format' and stmt.args:
             self.log_formats.setdefault(stmt.args[0], []).append(stmt)
@@ -211,11 +226,12 @@ class ConfigTree(object):
 
     # -- questions -------------------------------------------------------
     def references(self, name):
-        """``proxy_pass`` statements that refer to upstream ``name``."""
-        return [s for s in self.proxy_passes if proxy_pass_upstream(s.args[0]) == name]
+        """``proxy_pass`` statements that refer to upstream ``name`` (in any letter case, as Nginx compares)."""
+        name = name.lower()
+        return [s for s in self.proxy_passes if (proxy_pass_upstream(s.args[0]) or '').lower() == name]
 
     def upstream_definitions(self, name):
-        return self.upstreams.get(name, [])
+        return self.upstreams.get(name.lower(), [])
 
     def log_format_users(self, name):
         """``access_log`` statements that name log format ``name``."""
@@ -231,9 +247,9 @@ class ConfigTree(object):
 _DIRECTIVE_OF_KIND = {'upstream': 'upstream', 'vhost': 'server', 'log_format': 'log_format', 'map': 'map'}
 
 
-def check_http_context(tree, path, option='path', kind='upstream'):
-    """The file at ``path`` must be included in the ``http`` context and nowhere else."""
-    contexts = tree.contexts_for(path)
+def check_http_context(tree, path, option='path', kind='upstream', real=None):
+    """The file at ``path`` (or a link to it) must be included in the ``http`` context and nowhere else."""
+    contexts = tree.contexts_for(path, real)
     if not contexts:
         raise InspectError(
             option,
@@ -253,7 +269,7 @@ def check_http_context(tree, path, option='path', kind='upstream'):
 def check_unique_upstream(tree, name, path, option='name'):
     """No other file may define upstream ``name``."""
     for stmt in tree.upstream_definitions(name):
-        if stmt.file != path:
+        if stmt.file not in tree.aliases(path):
             raise InspectError(
                 option,
                 'is already defined as an upstream in %s' % stmt.where(),
@@ -394,15 +410,22 @@ def unsupported_features(tree, info, nginx_plus=False):
 
 def describe_config(tree, info, only_upstream=None):
     """The return values of ``config_info`` (without ``test``)."""
-    upstreams = {}
-    for name in sorted(tree.upstreams):
-        if only_upstream is not None and name != only_upstream:
-            continue
-        stmt = tree.upstreams[name][0]
-        options, dummy = _render.upstream_options_from_block(name, stmt.block or [])
-        options.pop('name')
-        upstreams[name] = {'file': stmt.file, 'line': stmt.line, 'options': options,
-                           'references': [{'file': r.file, 'line': r.line} for r in tree.references(name)]}
+    def groups(table, with_references):
+        found = {}
+        for key in sorted(table):
+            if only_upstream is not None and key != only_upstream.lower():
+                continue
+            stmt = table[key][0]
+            name = _render.nginx_value(stmt.args[0])
+            options, unknown = _render.upstream_options_from_block(name, stmt.block or [])
+            options.pop('name')
+            found[name] = {'file': stmt.file, 'line': stmt.line, 'options': options, 'unknown': unknown,
+                           'references': [{'file': r.file, 'line': r.line} for r in tree.references(name)]
+                           if with_references else []}
+        return found
+
+    upstreams = groups(tree.upstreams, True)
+    stream_upstreams = groups(tree.stream_upstreams, False)
     # Statements by the block that holds them, following includes (an include adds no block).
     children = {}
     for stmt in tree.statements:
@@ -447,9 +470,75 @@ def describe_config(tree, info, only_upstream=None):
             undefined.append({'name': host, 'file': stmt.file, 'line': stmt.line})
     return {
         'upstreams': upstreams,
+        'stream_upstreams': stream_upstreams,
         'vhosts': vhosts,
         'log_formats': log_formats,
         'undefined_upstreams': undefined,
         'unsupported': unsupported_features(tree, info),
         'nginx': info.as_dict(),
     }
+
+
+# --------------------------------------------------------------------------
+# takeover of a hand-written file (force: true)
+# --------------------------------------------------------------------------
+
+# What the vhost options can express, block by block: a takeover keeps exactly these.
+_VHOST_SERVER = frozenset(['listen', 'server_name', 'ssl_certificate', 'ssl_certificate_key', 'access_log',
+                           'location'])
+_VHOST_LOCATION = frozenset(['proxy_pass', 'proxy_http_version', 'proxy_set_header', 'proxy_next_upstream',
+                             'proxy_next_upstream_tries', 'proxy_next_upstream_timeout', 'proxy_connect_timeout',
+                             'proxy_read_timeout', 'proxy_send_timeout'])
+_ITEM_DIRECTIVE = {'upstream': 'upstream', 'log_format': 'log_format', 'vhost': 'server', 'map': 'map'}
+
+
+def _label(directive, args, line):
+    text = ' '.join([directive] + [_render.nginx_value(a) for a in args])
+    if len(text) > 60:
+        text = text[:57] + '...'
+    return '"%s" at line %s' % (text, line)
+
+
+def unexpressed(kind, name, text):
+    """What a hand-written file holds that an item of ``kind`` named ``name`` cannot express (labels)."""
+    try:
+        parsed = parse_text(text)
+    except ValueError as exc:
+        return ['a syntax error (%s)' % exc]
+    lost = []
+    matched = False
+    for stmt in parsed:
+        directive, args, line = stmt['directive'], stmt.get('args', []), stmt.get('line')
+        values = [_render.nginx_value(a) for a in args]
+        mine = not matched and directive == _ITEM_DIRECTIVE[kind] and (
+            kind == 'vhost'
+            or (kind == 'upstream' and values[:1] and values[0].lower() == name.lower())
+            or (kind == 'log_format' and values[:1] == [name])
+            or (kind == 'map' and values == ['$http_upgrade', _render.UPGRADE_VARIABLE]))
+        if not mine:
+            lost.append(_label(directive, args, line))
+            continue
+        matched = True
+        block = stmt.get('block') or []
+        if kind == 'upstream':
+            lost.extend(_label(u['directive'], u['args'], u['line'])
+                        for u in _render.upstream_options_from_block(name, block)[1])
+        elif kind == 'vhost':
+            for child in block:
+                if child['directive'] not in _VHOST_SERVER:
+                    lost.append(_label(child['directive'], child.get('args', []), child.get('line')))
+                inner = (child.get('block') or []) if child['directive'] == 'location' else []
+                for grandchild in inner:
+                    if grandchild['directive'] not in _VHOST_LOCATION:
+                        lost.append(_label(grandchild['directive'], grandchild.get('args', []),
+                                           grandchild.get('line')))
+    return lost
+
+
+def check_included_nowhere(tree, sample, option, what, fix):
+    """``sample`` (a backup or staging file name) must not be read by any include."""
+    contexts = tree.contexts_for(sample)
+    if contexts:
+        stmt = contexts[0][1]
+        raise InspectError(option, '%s such as %s would be read by "include %s" at %s' % (
+            what, sample, stmt.args[0], stmt.where()), fix)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import glob
 import os
 import re
+import signal
+import subprocess
 
 # First line of every file the collection writes; files without it are never touched.
 MANAGED_HEADER = '# Managed by balancer.nginx (Ansible collection): changes made by hand are overwritten.'
@@ -23,25 +25,71 @@ _LOCATION_RE = re.compile(r' in (/[^\s:]+|[^\s:]+\.conf):(\d+)\s*$')
 _INCLUDE_RE = re.compile(r'(?:^|[;{}\s])include\s+("[^"]*"|\'[^\']*\'|[^;\s]+)\s*;')
 
 
+DEFAULT_TIMEOUT = 60
+
+
+class NginxTimeout(Exception):
+    """An Nginx call did not finish within ``nginx_timeout``; it was killed."""
+
+    def __init__(self, args, timeout):
+        self.timeout = timeout
+        super(NginxTimeout, self).__init__(
+            'nginx_timeout: "nginx %s" did not finish within %s s and was stopped; find out why Nginx hangs '
+            '(a resolver or a file on a slow mount?) or raise nginx_timeout' % (' '.join(args), timeout))
+
+
 def find_binary(module, nginx_binary):
-    """Absolute path of ``nginx_binary`` or ``None``."""
+    """Absolute path of ``nginx_binary`` (an executable file, not a directory) or ``None``."""
     if os.path.isabs(nginx_binary):
-        return nginx_binary if os.access(nginx_binary, os.X_OK) else None
-    return module.get_bin_path(nginx_binary, required=False, opt_dirs=NGINX_SEARCH_DIRS)
+        return nginx_binary if os.path.isfile(nginx_binary) and os.access(nginx_binary, os.X_OK) else None
+    found = module.get_bin_path(nginx_binary, required=False, opt_dirs=NGINX_SEARCH_DIRS)
+    return found if found and os.path.isfile(found) else None
 
 
 def require_binary(module, nginx_binary):
     path = find_binary(module, nginx_binary)
     if path is None:
+        what = 'is a directory, not' if os.path.isdir(nginx_binary) else 'was not found as'
         module.fail_json(
-            msg='nginx_binary: %r was not found (or is not executable) on the host; install nginx '
-                'or set nginx_binary to the path of the nginx executable.' % nginx_binary)
+            msg='nginx_binary: %r %s an executable file on the host; install nginx or set nginx_binary to the '
+                'path of the nginx executable.' % (nginx_binary, what))
     return path
 
 
-def run(module, binary, args):
-    """Run ``binary args`` and return ``(rc, stdout, stderr)``."""
-    return module.run_command([binary] + list(args), errors='surrogate_or_replace')
+def _kill(process):
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    try:
+        process.communicate(timeout=5)
+    except (subprocess.TimeoutExpired, OSError, ValueError):
+        pass
+
+
+def run(binary, args, timeout=DEFAULT_TIMEOUT):
+    """Run ``binary args`` within ``timeout`` seconds: ``(rc, stdout bytes, stderr bytes)``.
+
+    Nginx runs in a session of its own; on a timeout, or when the module is
+    interrupted while waiting, the whole session is killed, and
+    :class:`NginxTimeout` (or the interruption) is raised.
+    """
+    process = subprocess.Popen([binary] + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill(process)
+        raise NginxTimeout(args, timeout)
+    except BaseException:
+        _kill(process)
+        raise
+    return process.returncode, out, err
+
+
+def text(data):
+    """Nginx's output as text for a message (it may hold any byte)."""
+    return data.decode('utf-8', 'replace') if isinstance(data, bytes) else (data or '')
 
 
 def split_dump(output):
@@ -86,11 +134,11 @@ def _strip_comments(text):
     return '\n'.join(out)
 
 
-def read_files(nginx_conf, limit=2000):
+def read_files(nginx_conf, limit=100000):
     """Read the main config and every file it includes, without Nginx.
 
     The fallback when ``nginx -T`` fails because the current configuration
-    does not even parse.  Returns ``({path: text}, [unreadable paths])``.
+    does not even parse.  Returns ``({path: bytes}, [unreadable paths])``.
     """
     files = {}
     missing = []
@@ -102,12 +150,12 @@ def read_files(nginx_conf, limit=2000):
             continue
         try:
             with open(path, 'rb') as handle:
-                text = handle.read().decode('utf-8', 'replace')
+                data = handle.read()
         except (IOError, OSError):
             missing.append(path)
             continue
-        files[path] = text
-        for match in _INCLUDE_RE.finditer(_strip_comments(text)):
+        files[path] = data
+        for match in _INCLUDE_RE.finditer(_strip_comments(data.decode('latin-1'))):
             pattern = match.group(1).strip('"\'')
             if not os.path.isabs(pattern):
                 pattern = os.path.join(prefix, pattern)
@@ -132,8 +180,27 @@ def parse_test_output(output):
     return None, None, (output or '').strip() or None
 
 
-def is_managed(text):
-    """True when ``text`` (str or bytes) starts with the collection's header line."""
-    if isinstance(text, bytes):
-        text = text.decode('utf-8', 'replace')
-    return (text or '').split('\n', 1)[0].rstrip('\r') == MANAGED_HEADER
+# Second line of every file the collection writes: which item the file holds, so that two items never share
+# a file (an upstream named "www.vhost" and the vhost "www" both map to www.vhost.conf).
+ITEM_LINE = '# balancer.nginx item: %s %s'
+_ITEM_RE = re.compile(r'^# balancer\.nginx item: (\S+) (\S+)$')
+
+
+def _first_lines(data):
+    if isinstance(data, bytes):
+        data = data[:1024].decode('utf-8', 'replace')
+    return (data or '').split('\n', 2)
+
+
+def is_managed(data):
+    """True when ``data`` (str or bytes) starts with the collection's header line."""
+    return _first_lines(data)[0].rstrip('\r') == MANAGED_HEADER
+
+
+def managed_item(data):
+    """``(kind, name)`` a managed file says it holds, or ``None`` (not managed, or written before item lines)."""
+    lines = _first_lines(data)
+    if lines[0].rstrip('\r') != MANAGED_HEADER or len(lines) < 2:
+        return None
+    match = _ITEM_RE.match(lines[1].rstrip('\r'))
+    return (match.group(1), match.group(2)) if match else None

@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - reported by the shells
     HAS_CROSSPLANE = False
     CROSSPLANE_IMPORT_ERROR = traceback.format_exc()
 
-from ansible_collections.balancer.nginx.plugins.module_utils._nginx import MANAGED_HEADER
+from ansible_collections.balancer.nginx.plugins.module_utils._nginx import ITEM_LINE, MANAGED_HEADER
 
 HEADER = MANAGED_HEADER[1:]  # crossplane writes '#' + comment
 
@@ -78,6 +78,11 @@ def _stmt(lines, directive, args=(), block=None):
 
 def header_payload(lines):
     return {'directive': '#', 'args': [], 'line': lines.next(), 'comment': HEADER}
+
+
+def item_payload(lines, kind, name):
+    """The second line of a managed file: which item it holds (two items never share a file)."""
+    return {'directive': '#', 'args': [], 'line': lines.next(), 'comment': (ITEM_LINE % (kind, name))[1:]}
 
 
 def server_args(server):
@@ -146,10 +151,12 @@ def upstream_payload(upstream, lines=None):
     return head
 
 
-def file_payload(statements):
-    """Header comment plus statements, renumbered from line 1."""
+def file_payload(statements, item=None):
+    """Header comment (and the item line: ``(kind, name)``) plus statements, renumbered from line 1."""
     lines = _Lines()
     payload = [header_payload(lines)]
+    if item is not None:
+        payload.append(item_payload(lines, *item))
     for make in statements:
         payload.append(make(lines))
     return payload
@@ -162,7 +169,7 @@ def build(payload):
 
 def render_upstream(upstream):
     """Text of the file that holds one upstream group."""
-    return build(file_payload([lambda lines: upstream_payload(upstream, lines)]))
+    return build(file_payload([lambda lines: upstream_payload(upstream, lines)], ('upstream', upstream.name)))
 
 
 def strip_lines(payload):
@@ -181,8 +188,10 @@ def strip_lines(payload):
 def upstream_options_from_block(name, block):
     """Read a parsed ``upstream`` block back into the ``upstream`` module's options.
 
-    Returns ``(options, unknown)``: ``unknown`` lists ``(directive or
-    parameter, line)`` pairs that the options cannot express.
+    Returns ``(options, unknown)``: ``unknown`` lists ``{directive, args,
+    line}`` of what the options cannot express (a server parameter they lack
+    comes as its ``server`` line's address and that parameter; an ``include``
+    inside the group is one of them).
     """
     options = {'name': name, 'method': 'round_robin', 'hash_key': None, 'consistent': False,
                'random_two': False, 'least_time': None, 'servers': [], 'keepalive': None,
@@ -206,7 +215,7 @@ def upstream_options_from_block(name, block):
                 elif not sep and key in _SERVER_FLAG_PARAMS:
                     server[key] = True
                 else:
-                    unknown.append(('server ' + key, line))
+                    unknown.append({'directive': 'server', 'args': [args[0], param], 'line': line})
             options['servers'].append(_compact(server))
         elif directive in ('least_conn', 'ip_hash') and not args:
             options['method'] = directive
@@ -245,7 +254,7 @@ def upstream_options_from_block(name, block):
         elif directive == '#':
             continue
         else:
-            unknown.append((directive, line))
+            unknown.append({'directive': directive, 'args': args, 'line': line})
     return _compact(options), unknown
 
 
@@ -269,7 +278,7 @@ def log_format_payload(log_format, lines=None):
 
 
 def render_log_format(log_format):
-    return build(file_payload([lambda lines: log_format_payload(log_format, lines)]))
+    return build(file_payload([lambda lines: log_format_payload(log_format, lines)], ('log_format', log_format.name)))
 
 
 def websocket_map_payload(lines=None):
@@ -284,8 +293,11 @@ def websocket_map_payload(lines=None):
     return head
 
 
+WEBSOCKET_MAP_ITEM = ('map', 'websocket')
+
+
 def render_websocket_map():
-    return build(file_payload([websocket_map_payload]))
+    return build(file_payload([websocket_map_payload], WEBSOCKET_MAP_ITEM))
 
 
 def location_headers(vhost, location):
@@ -352,4 +364,4 @@ def vhost_payload(vhost, lines=None):
 
 
 def render_vhost(vhost):
-    return build(file_payload([lambda lines: vhost_payload(vhost, lines)]))
+    return build(file_payload([lambda lines: vhost_payload(vhost, lines)], ('vhost', vhost.name)))

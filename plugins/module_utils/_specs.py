@@ -30,8 +30,11 @@ COMMON = dict(
     conf_dir=dict(type='path', default='/etc/nginx/conf.d'),
     nginx_conf=dict(type='path', default='/etc/nginx/nginx.conf'),
     nginx_binary=dict(type='str', default='nginx'),
+    nginx_timeout=dict(type='int', default=60),
     validate=dict(type='bool', default=True),
     backup=dict(type='bool', default=False),
+    backup_dir=dict(type='path', default='/var/backups/balancer-nginx'),
+    force=dict(type='bool', default=False),
     nginx_plus=dict(type='bool', default=False),
 )
 
@@ -70,7 +73,6 @@ UPSTREAM_OPTIONS = dict(
     ntlm=dict(type='bool', default=False),
     queue=dict(type='int'),
     queue_timeout=dict(type='str'),
-    force=dict(type='bool', default=False),
 )
 
 
@@ -168,7 +170,7 @@ def log_format_spec():
 
 # Keys a site list item may carry: the single module's own options plus its path.
 ITEM_KEYS = {
-    'upstream': sorted(set(UPSTREAM_OPTIONS) - set(['force']) | set(['path'])),
+    'upstream': sorted(set(UPSTREAM_OPTIONS) | set(['path'])),
     'vhost': sorted(set(VHOST_OPTIONS) | set(['path'])),
     'log_format': sorted(set(LOG_FORMAT_OPTIONS) | set(['path'])),
 }
@@ -182,7 +184,6 @@ def site_spec():
         vhosts=dict(type='list', elements='dict', default=[]),
         log_formats=dict(type='list', elements='dict', default=[]),
         exclusive=dict(type='bool', default=False),
-        force=dict(type='bool', default=False),
     ))
 
 
@@ -193,12 +194,14 @@ CONFIG_INFO = dict(
     upstream=dict(type='str'),
 )
 
+# Options that start with "_" are the action plugins' own (undocumented).
 SNAPSHOT = dict(
     nginx_binary=dict(type='str', default='nginx'),
     nginx_conf=dict(type='path', default='/etc/nginx/nginx.conf'),
-    paths=dict(type='list', elements='path', default=[]),
-    dirs=dict(type='list', elements='path', default=[]),
-    dump=dict(type='bool', default=True),
+    nginx_timeout=dict(type='int', default=60),
+    _paths=dict(type='list', elements='path', default=[]),
+    _dirs=dict(type='list', elements='path', default=[]),
+    _dump=dict(type='bool', default=True),
 )
 
 COMMIT_FILE = dict(
@@ -209,11 +212,14 @@ COMMIT_FILE = dict(
 
 COMMIT = dict(
     files=dict(type='list', elements='dict', required=True, options=COMMIT_FILE),
-    expected=dict(type='dict', default={}),
     nginx_binary=dict(type='str', default='nginx'),
     nginx_conf=dict(type='path', default='/etc/nginx/nginx.conf'),
+    nginx_timeout=dict(type='int', default=60),
     validate=dict(type='bool', default=True),
     backup=dict(type='bool', default=False),
+    backup_dir=dict(type='path', default='/var/backups/balancer-nginx'),
+    _expected=dict(type='dict', default={}),
+    _read_set=dict(type='dict'),
 )
 
 BACKEND_PROBE = dict(

@@ -13,9 +13,15 @@ version_added: 0.1.0
 description:
   - Stages every file of O(files) atomically in its directory, runs C(nginx -t -c nginx_conf) once through
     O(nginx_binary), and keeps the files when Nginx accepts them.
-  - When Nginx refuses them, or anything else fails, every previous byte is restored and files that did not
+  - When Nginx refuses them, or anything else fails (an invalid owner or mode, a write that fails half-way,
+    O(nginx_timeout), SIGINT or SIGTERM), every previous byte and attribute is restored and files that did not
     exist are removed again before the task fails with Nginx's own message. A failed change never stays on
     disk, and Nginx is never reloaded by this module.
+  - Commits on one proxy are serialized by a lock. Before the first file is touched, a journal in
+    C(/var/lib/balancer-nginx) records the previous bytes; a run killed outright is rolled back by the next run
+    on the proxy before it does anything else.
+  - Symbolic links are written through (the link stays a link, its target gets the bytes); V(absent) removes a
+    link itself.
   - This is the target-side step of the file-writing modules (M(balancer.nginx.upstream) and friends); it
     needs only Python's standard library on the proxy.
 author:
@@ -39,12 +45,6 @@ options:
         type: str
         default: present
         choices: [present, absent]
-  expected:
-    description:
-      - Maps a path to the sha1 of the bytes the caller planned against (V(null) for an absent file). When a
-        file changed in between, nothing is written and the task fails.
-    type: dict
-    default: {}
   nginx_binary:
     description: Name or path of the Nginx executable.
     type: str
@@ -53,14 +53,24 @@ options:
     description: Main configuration file, passed to Nginx as C(-c).
     type: path
     default: /etc/nginx/nginx.conf
+  nginx_timeout:
+    description: Seconds C(nginx -t) may take; a slower one is stopped, and the files are restored.
+    type: int
+    default: 60
   validate:
     description: Run C(nginx -t) once after staging; V(false) writes without testing.
     type: bool
     default: true
   backup:
-    description: Keep a timestamped copy of each file that is replaced or removed.
+    description: Keep a timestamped copy of each file that is replaced or removed, in O(backup_dir).
     type: bool
     default: false
+  backup_dir:
+    description:
+      - Directory for the backup copies, which mirror the path of each file (C(BACKUP_DIR/etc/nginx/conf.d/app.conf.DATE.PID~)).
+        It must lie outside every directory that an C(include) of the configuration reads.
+    type: path
+    default: /var/backups/balancer-nginx
 extends_documentation_fragment:
   - balancer.nginx.common.target
   - ansible.builtin.action_common_attributes
@@ -94,16 +104,25 @@ files:
   elements: dict
   sample: [{path: /etc/nginx/conf.d/app.conf, changed: true, state: present, backup_file: null}]
 nginx_test:
-  description: Result of the one C(nginx -t), or V(null) when none ran.
+  description:
+    - Result of the one C(nginx -t), or V(null) when none ran. On a refusal C(file), C(line) and C(message) locate
+      Nginx's first error (V(null) when it passed); C(output) is Nginx's whole text.
   returned: always
   type: dict
-  sample: {ok: true, output: "nginx: configuration file /etc/nginx/nginx.conf test is successful"}
+  sample: {ok: false, file: /etc/nginx/conf.d/app.conf, line: 3, message: 'host not found in upstream "x:80"',
+           output: "nginx: [emerg] host not found in upstream \"x:80\" in /etc/nginx/conf.d/app.conf:3 ..."}
 restored:
   description: What was put back after a failure.
   returned: failure
   type: list
   elements: str
   sample: [restored /etc/nginx/conf.d/app.conf]
+recovered:
+  description: What was rolled back, before this run, from a run that was interrupted before it finished; empty normally.
+  returned: always
+  type: list
+  elements: str
+  sample: []
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -125,8 +144,9 @@ def main():
         return module.load_file_common_arguments(module.params, path=path)
 
     _commit.run_transaction(module, files, params['nginx_binary'], params['nginx_conf'],
-                            validate=params['validate'], backup=params['backup'],
-                            expected=params['expected'], file_args_for=file_args_for)
+                            validate=params['validate'], backup=params['backup'], backup_dir=params['backup_dir'],
+                            expected=params['_expected'], read_set=params['_read_set'],
+                            timeout=params['nginx_timeout'], file_args_for=file_args_for)
 
 
 if __name__ == '__main__':

@@ -44,10 +44,6 @@ options:
     description: Remove managed files in the written directories that this call does not describe.
     type: bool
     default: false
-  force:
-    description: Remove an upstream with C(state=absent) even while C(proxy_pass) lines still refer to it.
-    type: bool
-    default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

@@ -15,9 +15,11 @@ description:
     edition and the text of every configuration file Nginx reads.
   - When C(nginx -T) fails because the current configuration does not parse, reads O(nginx_conf) and the
     files it includes directly instead.
-  - Also returns the exact bytes and attributes of the files listed in O(paths).
-  - This is the building block the file-writing modules' action plugins call first; it changes nothing and
-    needs only Python's standard library on the proxy.
+  - Before it reads, it takes the proxy's commit lock and rolls back what an interrupted run of the collection
+    left behind (a run killed during its C(nginx -t)), and says so in RV(recovered). That is the only write it
+    ever makes, in check mode too.
+  - This is the building block the file-writing modules' action plugins call first; it needs only Python's
+    standard library on the proxy.
 author:
   - balancer.nginx developers (!UNKNOWN)
 options:
@@ -29,25 +31,15 @@ options:
     description: Main configuration file, passed to Nginx as C(-c).
     type: path
     default: /etc/nginx/nginx.conf
-  paths:
-    description: Files whose current bytes (base64) and attributes are returned in RV(paths).
-    type: list
-    elements: path
-    default: []
-  dirs:
-    description: Directories whose C(*.conf) files are listed in RV(dirs), with whether each is managed.
-    type: list
-    elements: path
-    default: []
-  dump:
-    description: Whether to read the configuration with C(nginx -T). V(false) only reports the version and O(paths).
-    type: bool
-    default: true
+  nginx_timeout:
+    description: Seconds each call to Nginx may take before it is stopped and the task fails.
+    type: int
+    default: 60
 extends_documentation_fragment:
   - balancer.nginx.common.target
   - ansible.builtin.action_common_attributes
 notes:
-  - Read-only; C(changed) is always V(false).
+  - C(changed) is always V(false).
 """
 
 EXAMPLES = r"""
@@ -72,21 +64,34 @@ config:
   description:
     - C(ok) tells whether C(nginx -T) succeeded, C(source) where the files came from (V(nginx -T) or
       V(files)), C(files) maps each path to its text, C(error) holds Nginx's message when C(nginx -T) failed.
-  returned: when O(dump=true)
+    - The text of each file (and each path) is its bytes decoded as Latin-1 (C(encoding)), so that a file that
+      is not UTF-8 arrives byte for byte.
+    - C(real) maps a path that is (or lies behind) a symbolic link to the file it resolves to.
+  returned: always
   type: dict
-  sample: {ok: true, source: nginx -T, files: {/etc/nginx/nginx.conf: "events {}\n"}, error: null}
+  sample: {ok: true, source: nginx -T, encoding: latin-1, files: {/etc/nginx/nginx.conf: "events {}\n"},
+           real: {/etc/nginx/sites-enabled/app: /etc/nginx/sites-available/app}, error: null}
 paths:
-  description: For each of O(paths), whether it exists, its bytes as base64, its sha1 and attributes.
+  description: For the collection's action plugins, the bytes (base64), sha1, attributes and link target of each file they asked about.
   returned: always
   type: dict
   sample: {/etc/nginx/conf.d/app.conf: {exists: true, content_b64: "dXBzdHJlYW0=", sha1: "0beec7b5", mode: "0644"}}
 dirs:
-  description:
-    - For each of O(dirs), the C(*.conf) files in it, whether each carries the collection's header comment, and
-      the bytes (base64) of those that do.
+  description: For the collection's action plugins, the C(*.conf) files of the directories they asked about, and whether each is managed.
   returned: always
   type: dict
   sample: {/etc/nginx/conf.d: {/etc/nginx/conf.d/app.conf: {managed: true, content_b64: "IyBNYW5hZ2Vk"}}}
+read_set:
+  description: Signatures of every file and directory read, so that a later commit can tell when one changed in between.
+  returned: always
+  type: dict
+  sample: {files: {/etc/nginx/nginx.conf: "1234:1490:1764590000000000000"}, dirs: {/etc/nginx/conf.d: "3f2a..."}}
+recovered:
+  description: What was rolled back from a run that was interrupted before it finished; empty normally.
+  returned: always
+  type: list
+  elements: str
+  sample: []
 """
 
 import base64
@@ -100,11 +105,17 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.balancer.nginx.plugins.module_utils import _commit, _nginx, _specs
 from ansible_collections.balancer.nginx.plugins.module_utils._features import parse_nginx_version
 
+ENCODING = 'latin-1'
+
 
 def _path_info(path):
     data = _commit.read_bytes(path)
+    info = {'exists': data is not None, 'content_b64': None, 'sha1': None}
+    real = os.path.realpath(path)
+    if real != os.path.abspath(path):
+        info['real'] = real
     if data is None:
-        return {'exists': False, 'content_b64': None, 'sha1': None}
+        return info
     st = os.stat(path)
     try:
         owner = pwd.getpwuid(st.st_uid).pw_name
@@ -114,8 +125,9 @@ def _path_info(path):
         group = grp.getgrgid(st.st_gid).gr_name
     except KeyError:
         group = str(st.st_gid)
-    return {'exists': True, 'content_b64': base64.b64encode(data).decode('ascii'), 'sha1': _commit.sha1(data),
-            'mode': '%04o' % stat.S_IMODE(st.st_mode), 'owner': owner, 'group': group}
+    info.update(content_b64=base64.b64encode(data).decode('ascii'), sha1=_commit.sha1(data),
+                mode='%04o' % stat.S_IMODE(st.st_mode), owner=owner, group=group)
+    return info
 
 
 def _dir_info(directory):
@@ -128,40 +140,72 @@ def _dir_info(directory):
         if not name.endswith('.conf') or not os.path.isfile(path):
             continue
         data = _commit.read_bytes(path) or b''
-        managed = _nginx.is_managed(data.split(b'\n', 1)[0])
+        managed = _nginx.is_managed(data)
         found[path] = {'managed': managed,
                        'content_b64': base64.b64encode(data).decode('ascii') if managed else None}
     return found
 
 
+def _as_text(path):
+    """A file name as the transport text (Latin-1 of its bytes)."""
+    return path.encode('utf-8', 'surrogateescape').decode(ENCODING)
+
+
+def _dump(binary, nginx_conf, timeout):
+    """``(config result, [paths read])``: what ``nginx -T`` read, or the files themselves when it fails."""
+    rc, out, err = _nginx.run(binary, ['-T', '-c', nginx_conf], timeout)
+    files = _nginx.split_dump(out.decode(ENCODING)) if rc == 0 else {}
+    if files:
+        config = {'ok': True, 'source': 'nginx -T', 'error': None}
+    else:
+        found, missing = _nginx.read_files(nginx_conf)
+        files = dict((_as_text(path), data.decode(ENCODING)) for path, data in found.items())
+        config = {'ok': False, 'source': 'files', 'unreadable': missing,
+                  'error': (_nginx.text(err) + _nginx.text(out)).strip() or None}
+    names = [path.encode(ENCODING).decode('utf-8', 'surrogateescape') for path in files]
+    real = {}
+    for name in names:
+        resolved = os.path.realpath(name)
+        if resolved != os.path.abspath(name):
+            real[_as_text(name)] = _as_text(resolved)
+    config.update(encoding=ENCODING, files=files, real=real)
+    return config, names
+
+
 def main():
     module = AnsibleModule(argument_spec=_specs.SNAPSHOT, supports_check_mode=True)
     params = module.params
+    timeout = params['nginx_timeout']
     binary = _nginx.require_binary(module, params['nginx_binary'])
-    rc, out, err = _nginx.run(module, binary, ['-V'])
-    version_output = (err or '') + (out or '')
-    result = {'changed': False,
-              'nginx': {'output': version_output.strip(), 'binary': binary},
-              'paths': dict((p, _path_info(p)) for p in params['paths']),
-              'dirs': dict((d, _dir_info(d)) for d in params['dirs'])}
-    info = parse_nginx_version(version_output)
-    if rc != 0 or info is None:
-        module.fail_json(msg='nginx_binary: %r -V did not report a version (rc=%s): %s; check that it is '
-                             'the nginx executable.' % (params['nginx_binary'], rc, version_output.strip()),
-                         **result)
-    result['nginx'].update(info.as_dict())
-    if params['dump']:
-        if not os.path.isfile(params['nginx_conf']):
-            module.fail_json(msg='nginx_conf: %r does not exist on the host; give the path of the main Nginx '
-                                 'configuration file.' % params['nginx_conf'], **result)
-        rc, out, err = _nginx.run(module, binary, ['-T', '-c', params['nginx_conf']])
-        files = _nginx.split_dump(out) if rc == 0 else {}
-        if rc == 0 and files:
-            result['config'] = {'ok': True, 'source': 'nginx -T', 'files': files, 'error': None}
-        else:
-            files, missing = _nginx.read_files(params['nginx_conf'])
-            result['config'] = {'ok': False, 'source': 'files', 'files': files,
-                                'error': ((err or '') + (out or '')).strip() or None, 'unreadable': missing}
+    result = {'changed': False, 'nginx': {'binary': binary}}
+    try:
+        with _commit.ProxyLock(params['nginx_conf'], _commit.lock_wait(timeout)):
+            result['recovered'] = _commit.recover(module, params['nginx_conf'])
+            rc, out, err = _nginx.run(binary, ['-V'], timeout)
+            version_output = (_nginx.text(err) + _nginx.text(out)).strip()
+            result['nginx']['output'] = version_output
+            info = parse_nginx_version(version_output)
+            if rc != 0 or info is None:
+                module.fail_json(msg='nginx_binary: %r -V did not report a version (rc=%s): %s; check that it is '
+                                     'the nginx executable.' % (params['nginx_binary'], rc, version_output),
+                                 **result)
+            result['nginx'].update(info.as_dict())
+            result['paths'] = dict((p, _path_info(p)) for p in params['_paths'])
+            result['dirs'] = dict((d, _dir_info(d)) for d in params['_dirs'])
+            read_files = list(params['_paths'])
+            read_dirs = set(params['_dirs']) | set(os.path.dirname(p) for p in params['_paths'])
+            if params['_dump']:
+                if not os.path.isfile(params['nginx_conf']):
+                    module.fail_json(msg='nginx_conf: %r does not exist on the host; give the path of the main '
+                                         'Nginx configuration file.' % params['nginx_conf'], **result)
+                result['config'], dumped = _dump(binary, params['nginx_conf'], timeout)
+                read_files.extend(dumped)
+                read_dirs.update(os.path.dirname(p) for p in dumped)
+            result['read_set'] = _commit.read_set(sorted(set(read_files)), sorted(read_dirs))
+    except _commit.Busy as exc:
+        module.fail_json(msg=str(exc) + '.', **result)
+    except _nginx.NginxTimeout as exc:
+        module.fail_json(msg=str(exc) + '.', **result)
     module.exit_json(**result)
 
 

@@ -136,10 +136,6 @@ options:
   queue_timeout:
     description: Time a request may wait in the O(queue). Requires O(queue).
     type: str
-  force:
-    description: With O(state=absent), remove the file even while C(proxy_pass) lines still refer to the group.
-    type: bool
-    default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

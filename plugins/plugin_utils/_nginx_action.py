@@ -19,7 +19,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _render, _specs
+from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _nginx, _render, _specs
 from ansible_collections.balancer.nginx.plugins.module_utils._engine import Snapshot
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError
 
@@ -63,15 +63,18 @@ class NginxFileAction(ActionBase):
         return {}
 
     def read_proxy(self, params, task_vars, paths, dirs=()):
+        nginx_conf = os.path.normpath(params['nginx_conf'])
         result = self._execute_module(module_name='balancer.nginx.snapshot', module_args={
             'nginx_binary': params['nginx_binary'],
-            'nginx_conf': params['nginx_conf'],
-            'paths': sorted(set(paths)),
-            'dirs': sorted(set(dirs)),
+            'nginx_conf': nginx_conf,
+            'nginx_timeout': params.get('nginx_timeout') or 60,
+            '_paths': sorted(set(paths)),
+            '_dirs': sorted(set(dirs)),
         }, task_vars=task_vars)
         if result.get('failed'):
-            raise AnsibleActionFail(result.get('msg', 'reading the proxy failed'))
-        return Snapshot.from_result(result, params['nginx_conf'])
+            raise AnsibleActionFail(result.get('msg') or 'reading the proxy failed: %s' % result,
+                                    result=dict((k, result[k]) for k in ('recovered',) if k in result))
+        return Snapshot.from_result(result, nginx_conf)
 
     def validated(self):
         if not _render.HAS_CROSSPLANE:
@@ -79,7 +82,12 @@ class NginxFileAction(ActionBase):
                                     result={'exception': _render.CROSSPLANE_IMPORT_ERROR})
         validation, dummy = self.validate_argument_spec(argument_spec=self.argument_spec,
                                                         **(self.argument_rules or {}))
-        return validation.validated_parameters
+        params = validation.validated_parameters
+        timeout = params.get('nginx_timeout')
+        if timeout is not None and not 1 <= timeout <= 86400:
+            raise AnsibleActionFail('nginx_timeout: %s is not a number of seconds from 1 to 86400; give e.g. 60.'
+                                    % timeout)
+        return params
 
     def run(self, tmp=None, task_vars=None):
         result = super(NginxFileAction, self).run(tmp, task_vars)
@@ -99,14 +107,24 @@ class NginxFileAction(ActionBase):
             paths = _engine.paths_to_read(items, conf_dir)
             dirs = set(os.path.dirname(p) for p in paths) if exclusive else ()
             snapshot = self.read_proxy(params, task_vars, paths, dirs)
+            if snapshot.recovered:
+                result.setdefault('warnings', []).extend(snapshot.recovered)
             plan = _engine.plan_site(items, snapshot, conf_dir, params['nginx_plus'], params.get('force', False),
-                                     exclusive)
+                                     exclusive, params['backup_dir'] if params['backup'] else None)
         except BalancerError as exc:
-            raise AnsibleActionFail(str(exc))
+            raise AnsibleActionFail(str(exc), result=result)
         result.update(self.result_of(params, items, plan))
         if plan.warnings:
             result.setdefault('warnings', []).extend(plan.warnings)
         changes = [c for c in plan.changes if c.changed]
+        if not changes and params['validate'] and not snapshot.config_ok:
+            # Nothing to write means no nginx -t of our own: never report success over a broken configuration.
+            file_, line, message = _nginx.parse_test_output(snapshot.config_error)
+            raise AnsibleActionFail(
+                'The proxy\'s configuration fails nginx -t as it is (%s%s), and this task changes nothing that '
+                'could fix it; correct that file first (balancer.nginx.config_info with test: true shows the '
+                'error).' % (message, ' at %s:%s' % (file_, line) if file_ else ''),
+                result=dict(result, nginx_test={'ok': False, 'file': file_, 'line': line, 'message': message}))
         file_args = dict((k, params[k]) for k in FILE_ARG_KEYS if params.get(k) not in (None, False))
         present = [c for c in plan.changes if c.after is not None]
         touched = changes + [c for c in present if not c.changed] if file_args else changes
@@ -120,15 +138,21 @@ class NginxFileAction(ActionBase):
             file_args,
             files=[{'path': c.path, 'content': c.after, 'state': 'absent' if c.after is None else 'present'}
                    for c in touched],
-            expected=dict((c.path, None if c.before is None else hashlib.sha1(c.before).hexdigest())
-                          for c in touched),
+            _expected=dict((c.path, None if c.before is None else hashlib.sha1(c.before).hexdigest())
+                           for c in touched),
+            _read_set=snapshot.read_set,
             nginx_binary=params['nginx_binary'],
-            nginx_conf=params['nginx_conf'],
+            nginx_conf=snapshot.nginx_conf,
+            nginx_timeout=params['nginx_timeout'],
             validate=params['validate'],
             backup=params['backup'],
+            backup_dir=params['backup_dir'],
         ), task_vars=task_vars)
+        if committed.get('recovered'):
+            result.setdefault('warnings', []).extend(committed['recovered'])
         if committed.get('failed'):
-            result.update(failed=True, changed=False, msg=committed.get('msg'))
+            result.update(failed=True, changed=False,
+                          msg=committed.get('msg') or 'the commit on the proxy failed without a message: %s' % committed)
             for key in ('nginx_test', 'restored', 'exception'):
                 if key in committed:
                     result[key] = committed[key]
