@@ -54,6 +54,8 @@ SPECS = {
     'balance_check': (_specs.BALANCE_CHECK, _specs.BALANCE_CHECK_RULES),
 }
 FILE_WRITING = ('upstream', 'vhost', 'log_format', 'site', 'commit')
+COMMON_OPTIONS = ('path', 'conf_dir', 'nginx_conf', 'nginx_binary', 'nginx_timeout', 'validate', 'backup',
+                  'backup_dir', 'force', 'nginx_plus')
 
 
 def module_of(name):
@@ -98,15 +100,33 @@ def normalized_spec(spec):
     return normalized(spec, 'options')
 
 
+def public(spec):
+    """The options a user may set: STYLE.md, "Action-to-module options start with _, undocumented"."""
+    return dict((key, value) for key, value in spec.items() if not key.startswith('_'))
+
+
+# the action plugins' own options (exactly these; each one undocumented)
+INTERNAL = {
+    'snapshot': ['_dirs', '_dump', '_paths'],
+    'commit': ['_expected', '_read_set'],
+}
+
+
+@pytest.mark.parametrize('name', sorted(SPECS))
+def test_internal_options_are_the_action_plugins_own(name):
+    assert sorted(k for k in SPECS[name][0] if k.startswith('_')) == INTERNAL.get(name, [])
+    assert [k for k in documentation(name)['options'] if k.startswith('_')] == []
+
+
 @pytest.mark.parametrize('name', sorted(SPECS))
 def test_option_names_agree(name):
-    assert sorted(documentation(name)['options']) == sorted(SPECS[name][0])
+    assert sorted(documentation(name)['options']) == sorted(public(SPECS[name][0]))
 
 
 @pytest.mark.parametrize('name', sorted(SPECS))
 def test_docs_and_spec_agree(name):
     doc = normalized_doc(documentation(name)['options'])
-    spec = normalized_spec(SPECS[name][0])
+    spec = normalized_spec(public(SPECS[name][0]))
     for option in sorted(set(doc) | set(spec)):
         assert doc.get(option) == spec.get(option), option
 
@@ -131,6 +151,29 @@ def test_header(name):
     assert doc['short_description']
     assert doc['version_added'] == '0.1.0'
     assert set(doc['attributes']) >= {'check_mode', 'diff_mode'}
+
+
+@pytest.mark.parametrize('name', ['upstream', 'vhost', 'log_format', 'site'])
+def test_common_options_of_every_file_writing_module(name):
+    spec = SPECS[name][0]
+    assert all(key in spec for key in COMMON_OPTIONS)
+    assert (spec['force'], spec['nginx_timeout'], spec['backup_dir']) == (
+        {'type': 'bool', 'default': False}, {'type': 'int', 'default': 60},
+        {'type': 'path', 'default': '/var/backups/balancer-nginx'})
+    options = documentation(name)['options']
+    assert (options['force']['default'], options['nginx_timeout']['default'], options['backup_dir']['default']) == (
+        False, 60, '/var/backups/balancer-nginx')
+
+
+def test_target_modules_take_the_timeout():
+    assert _specs.SNAPSHOT['nginx_timeout'] == {'type': 'int', 'default': 60}
+    assert _specs.COMMIT['nginx_timeout'] == {'type': 'int', 'default': 60}
+    assert _specs.COMMIT['backup_dir'] == {'type': 'path', 'default': '/var/backups/balancer-nginx'}
+
+
+@pytest.mark.parametrize('name', sorted(FRAGMENTS))
+def test_every_fragment_is_yaml(name):
+    assert isinstance(yaml.safe_load(FRAGMENTS[name]), dict), name
 
 
 def test_upstream_is_action_backed():

@@ -41,10 +41,11 @@ DEFAULTS = {'path': '/health', 'expect_status': [200], 'timeout': 2.0, 'nginx_co
             'nginx_binary': 'nginx'}
 
 
-def snapshot_result():
+def snapshot_result(recovered=None):
     return {'changed': False, 'nginx': {'version': '1.22.1', 'plus': False},
-            'config': {'ok': True, 'source': 'nginx -T', 'files': {NGINX_CONF: MAIN, A_CONF: APP}, 'error': None},
-            'paths': {}, 'dirs': {}}
+            'config': {'ok': True, 'source': 'nginx -T', 'files': {NGINX_CONF: MAIN, A_CONF: APP}, 'error': None,
+                       'encoding': 'latin-1', 'real': {}},
+            'paths': {}, 'dirs': {}, 'read_set': {'files': {}, 'dirs': {}}, 'recovered': recovered or []}
 
 
 def probe_result(addresses, unhealthy=(), failed=False):
@@ -81,7 +82,8 @@ def run(args, probe=None, check_mode=False, snapshot=None, calls=None):
 def test_upstream_is_read_and_its_probeable_servers_sent_as_backends():
     result, calls = run({'upstream': 'app'}, probe=probe_result)
     assert calls == [
-        ('balancer.nginx.snapshot', {'nginx_binary': 'nginx', 'nginx_conf': NGINX_CONF, 'paths': [], 'dirs': []}),
+        ('balancer.nginx.snapshot', {'nginx_binary': 'nginx', 'nginx_conf': NGINX_CONF, 'nginx_timeout': 60,
+                                     '_paths': [], '_dirs': []}),
         ('balancer.nginx.backend_probe', dict(DEFAULTS, backends=['127.0.0.1:8081', '127.0.0.1:8083'])),
     ]
     assert result['backends'] == [
@@ -161,3 +163,23 @@ def test_snapshot_failure():
 def test_check_mode_is_the_same():
     checked = run({'upstream': 'app'}, probe=probe_result, check_mode=True)[0]
     assert checked == run({'upstream': 'app'}, probe=probe_result)[0]
+
+
+def test_upstream_name_ignores_letter_case():
+    result, calls = run({'upstream': 'APP'}, probe=probe_result)
+    assert calls[1] == ('balancer.nginx.backend_probe', dict(DEFAULTS, backends=['127.0.0.1:8081', '127.0.0.1:8083']))
+
+
+def test_upstream_defined_with_capitals_is_found_by_its_own_name():
+    snapshot = snapshot_result()
+    snapshot['config']['files'][A_CONF] = 'upstream Pool {\n    server 127.0.0.1:8081;\n}\n'
+    result, calls = run({'upstream': 'Pool'}, probe=probe_result, snapshot=snapshot)
+    assert calls[1] == ('balancer.nginx.backend_probe', dict(DEFAULTS, backends=['127.0.0.1:8081']))
+    assert result['upstream'] == 'Pool'
+
+
+def test_what_the_snapshot_rolled_back_is_said():
+    recovered = ('an interrupted balancer.nginx run (pid 7, started 2026-12-01T10:00:00+0000) had left '
+                 'unvalidated changes; they were rolled back before this run: restored /etc/nginx/conf.d/a.conf')
+    result, calls = run({'upstream': 'app'}, probe=probe_result, snapshot=snapshot_result(recovered=[recovered]))
+    assert result['warnings'] == [recovered]

@@ -34,11 +34,13 @@ A_TEXT = ('upstream app {\n'
 FAILED_TEST = 'nginx: [emerg] host not found in upstream "x:80" in /etc/nginx/conf.d/a.conf:3'
 
 
-def snapshot_result(ok=True, error=None, version='1.22.1'):
+def snapshot_result(ok=True, error=None, version='1.22.1', files=None, recovered=None):
+    # the transport: every byte as the Latin-1 character of the same number (ASCII stays as it is)
     return {'changed': False, 'nginx': {'version': version, 'plus': False},
-            'config': {'ok': ok, 'source': 'nginx -T' if ok else 'files', 'files': {NGINX_CONF: MAIN, A_CONF: A_TEXT},
-                       'error': error},
-            'paths': {}, 'dirs': {}}
+            'config': {'ok': ok, 'source': 'nginx -T' if ok else 'files',
+                       'files': files or {NGINX_CONF: MAIN, A_CONF: A_TEXT}, 'error': error, 'encoding': 'latin-1',
+                       'real': {}},
+            'paths': {}, 'dirs': {}, 'read_set': {'files': {}, 'dirs': {}}, 'recovered': recovered or []}
 
 
 def run(args, answer, check_mode=False):
@@ -62,11 +64,13 @@ def run(args, answer, check_mode=False):
 def test_one_snapshot_no_commit_no_test_key():
     result, calls = run({}, snapshot_result())
     assert calls == [('balancer.nginx.snapshot', {'nginx_binary': 'nginx', 'nginx_conf': NGINX_CONF,
-                                                  'paths': [], 'dirs': []})]
+                                                  'nginx_timeout': 60, '_paths': [], '_dirs': []})]
     assert 'test' not in result
     assert result['changed'] is False
     assert sorted(result['upstreams']) == ['app', 'other']
     assert result['upstreams']['app']['references'] == [{'file': A_CONF, 'line': 8}]
+    assert result['upstreams']['app']['unknown'] == []
+    assert result['stream_upstreams'] == {}
     assert result['upstreams']['app']['options']['servers'][0] == {
         'address': '10.0.0.1:80', 'weight': 2, 'backup': False, 'down': False, 'resolve': False, 'drain': False}
     assert result['vhosts'] == [{'file': A_CONF, 'line': 5, 'server_name': [], 'listen': ['80'],
@@ -81,7 +85,8 @@ def test_options_passed_to_snapshot():
     dummy, calls = run({'nginx_binary': '/opt/nginx/sbin/nginx', 'nginx_conf': '/opt/nginx/conf/nginx.conf'},
                        snapshot_result())
     assert calls == [('balancer.nginx.snapshot', {'nginx_binary': '/opt/nginx/sbin/nginx',
-                                                  'nginx_conf': '/opt/nginx/conf/nginx.conf', 'paths': [], 'dirs': []})]
+                                                  'nginx_conf': '/opt/nginx/conf/nginx.conf', 'nginx_timeout': 60,
+                                                  '_paths': [], '_dirs': []})]
 
 
 def test_test_true_on_a_good_config():
@@ -125,3 +130,36 @@ def test_snapshot_failure():
 def test_unknown_option_refused_before_reading():
     with pytest.raises(AnsibleActionFail):
         run({'upstreams': 'app'}, snapshot_result())
+
+
+def test_files_that_are_not_utf8_are_described():
+    # b'# caf\xe9' (Latin-1) in a group's file and b'caf\xc3\xa9' (UTF-8) in a server_name
+    files = {NGINX_CONF: MAIN,
+             A_CONF: '# caf\xe9\nupstream app {\n    server 10.0.0.1:80;\n}\n',
+             '/etc/nginx/conf.d/b.conf': 'server {\n    server_name caf\xc3\xa9.example;\n'
+                                         '    location / {\n        proxy_pass http://APP;\n    }\n}\n'}
+    result, dummy = run({}, snapshot_result(files=files))
+    assert list(result['upstreams']) == ['app']
+    assert result['upstreams']['app']['line'] == 2
+    assert result['upstreams']['app']['references'] == [{'file': '/etc/nginx/conf.d/b.conf', 'line': 4}]
+    assert result['vhosts'][0]['server_name'] == ['caf\u00e9.example']
+    assert result['undefined_upstreams'] == []
+
+
+def test_unknown_directives_of_a_group_and_stream_groups():
+    main = MAIN + 'stream {\n    include /etc/nginx/stream.d/*.conf;\n}\n'
+    files = {NGINX_CONF: main,
+             A_CONF: 'upstream app {\n    server 10.0.0.1:80;\n    health_check;\n}\n',
+             '/etc/nginx/stream.d/db.conf': 'upstream db {\n    server 10.0.0.2:5432;\n}\n'}
+    result, dummy = run({}, snapshot_result(files=files))
+    assert result['upstreams']['app']['unknown'] == [{'directive': 'health_check', 'args': [], 'line': 3}]
+    assert list(result['stream_upstreams']) == ['db']
+    assert result['stream_upstreams']['db']['file'] == '/etc/nginx/stream.d/db.conf'
+
+
+def test_what_the_snapshot_rolled_back_is_said():
+    # the snapshot module rolls back what an interrupted run left before it reads; that run "says so"
+    recovered = ('an interrupted balancer.nginx run (pid 7, started 2026-12-01T10:00:00+0000) had left '
+                 'unvalidated changes; they were rolled back before this run: restored /etc/nginx/conf.d/a.conf')
+    result, dummy = run({}, snapshot_result(recovered=[recovered]))
+    assert result['warnings'] == [recovered]

@@ -27,6 +27,9 @@ CD = '/etc/nginx/conf.d'
 MAIN = 'events {\n}\nhttp {\n    include /etc/nginx/conf.d/*.conf;\n}\n'
 
 
+READ_SET = {'files': {NGINX_CONF: '1001:52:1764590000000000000'}, 'dirs': {CD: '5ba93c9d'}}
+
+
 def b64(data):
     return base64.b64encode(data).decode('ascii')
 
@@ -34,7 +37,8 @@ def b64(data):
 class FakeProxy(object):
     """What ``balancer.nginx.snapshot`` and ``balancer.nginx.commit`` would answer; records the calls."""
 
-    def __init__(self, files=None, version='1.22.1', commit_result=None, snapshot_result=None):
+    def __init__(self, files=None, version='1.22.1', commit_result=None, snapshot_result=None, recovered=None):
+        self.recovered = list(recovered or [])
         self.files = {NGINX_CONF: MAIN}
         self.files.update(files or {})
         self.version = version
@@ -53,28 +57,31 @@ class FakeProxy(object):
                 return self.commit_result
             return {'changed': True, 'files': [{'path': f['path'], 'changed': True, 'state': f['state'],
                                                 'backup_file': None} for f in module_args['files']],
-                    'nginx_test': {'ok': True, 'output': ''}}
+                    'nginx_test': {'ok': True, 'output': ''}, 'recovered': []}
         raise AssertionError('unexpected module %s' % module_name)
 
     def snapshot(self, args):
         paths = {}
-        for path in args['paths']:
+        for path in args['_paths']:
             if path in self.files:
                 data = self.files[path].encode('utf-8')
                 paths[path] = {'exists': True, 'content_b64': b64(data), 'sha1': hashlib.sha1(data).hexdigest()}
             else:
                 paths[path] = {'exists': False, 'content_b64': None, 'sha1': None}
         dirs = {}
-        for directory in args['dirs']:
+        for directory in args['_dirs']:
             dirs[directory] = {}
             for path, text in self.files.items():
                 if path.startswith(directory + '/') and path.endswith('.conf') and '/' not in path[len(directory) + 1:]:
                     managed = is_managed(text)
                     dirs[directory][path] = {'managed': managed,
                                              'content_b64': b64(text.encode('utf-8')) if managed else None}
+        # the transport: every byte as the Latin-1 character of the same number
+        files = dict((path, text.encode('utf-8').decode('latin-1')) for path, text in self.files.items())
         return {'changed': False, 'nginx': {'version': self.version, 'plus': False},
-                'config': {'ok': True, 'source': 'nginx -T', 'files': dict(self.files), 'error': None},
-                'paths': paths, 'dirs': dirs}
+                'config': {'ok': True, 'source': 'nginx -T', 'files': files, 'error': None, 'encoding': 'latin-1',
+                           'real': {}},
+                'paths': paths, 'dirs': dirs, 'read_set': READ_SET, 'recovered': self.recovered}
 
     def commit(self, args):
         """Apply a commit call's files, as the target would."""
@@ -129,15 +136,22 @@ def test_one_snapshot_and_one_commit_with_every_file():
     assert proxy.modules() == ['balancer.nginx.snapshot', 'balancer.nginx.commit']
     snapshot_args = proxy.calls[0][1]
     assert snapshot_args == {
-        'nginx_binary': 'nginx', 'nginx_conf': NGINX_CONF,
-        'paths': sorted(SITE_FILES), 'dirs': []}
+        'nginx_binary': 'nginx', 'nginx_conf': NGINX_CONF, 'nginx_timeout': 60,
+        '_paths': sorted(SITE_FILES), '_dirs': []}
     commit_args = proxy.calls[1][1]
     assert [f['path'] for f in commit_args['files']] == SITE_FILES
     assert all(f['state'] == 'present' and f['content'].startswith(MANAGED_HEADER + '\n') for f in commit_args['files'])
-    assert commit_args['expected'] == dict((path, None) for path in SITE_FILES)
-    assert (commit_args['nginx_binary'], commit_args['nginx_conf'], commit_args['validate'], commit_args['backup']) == (
-        'nginx', NGINX_CONF, True, False)
-    assert set(commit_args) == {'files', 'expected', 'nginx_binary', 'nginx_conf', 'validate', 'backup'}
+    assert [f['content'].split('\n')[1] for f in commit_args['files']] == [
+        '# balancer.nginx item: log_format upstream_debug', '# balancer.nginx item: upstream app',
+        '# balancer.nginx item: upstream chat', '# balancer.nginx item: vhost www',
+        '# balancer.nginx item: vhost chat', '# balancer.nginx item: map websocket']
+    assert commit_args['_expected'] == dict((path, None) for path in SITE_FILES)
+    assert commit_args['_read_set'] == READ_SET
+    assert (commit_args['nginx_binary'], commit_args['nginx_conf'], commit_args['nginx_timeout'],
+            commit_args['validate'], commit_args['backup'], commit_args['backup_dir']) == (
+        'nginx', NGINX_CONF, 60, True, False, '/var/backups/balancer-nginx')
+    assert set(commit_args) == {'files', '_expected', '_read_set', 'nginx_binary', 'nginx_conf', 'nginx_timeout',
+                                'validate', 'backup', 'backup_dir'}
     assert result['changed'] is True
     assert result['files'] == [{'path': p, 'changed': True, 'state': 'present'} for p in SITE_FILES]
     assert 'diff' not in result
@@ -166,7 +180,7 @@ def test_only_changed_files_are_committed_with_their_expected_sha1():
     commit_args = proxy.calls[1][1]
     assert [(f['path'], f['state']) for f in commit_args['files']] == [(CD + '/app.conf', 'present')]
     assert 'keepalive 32;' in commit_args['files'][0]['content']
-    assert commit_args['expected'] == {CD + '/app.conf': hashlib.sha1(old.encode('utf-8')).hexdigest()}
+    assert commit_args['_expected'] == {CD + '/app.conf': hashlib.sha1(old.encode('utf-8')).hexdigest()}
     assert [f['path'] for f in result['files'] if f['changed']] == [CD + '/app.conf']
 
 
@@ -198,12 +212,12 @@ def test_exclusive_reads_dirs_and_removes_in_the_same_commit():
     proxy = FakeProxy({CD + '/old.conf': stale, CD + '/hand.conf': hand})
     result, dummy = run({'exclusive': True, 'upstreams': [{'name': 'app', 'servers': ['10.0.0.1:80']}]}, proxy)
     assert proxy.modules() == ['balancer.nginx.snapshot', 'balancer.nginx.commit']
-    assert proxy.calls[0][1]['dirs'] == [CD]
+    assert proxy.calls[0][1]['_dirs'] == [CD]
     commit_args = proxy.calls[1][1]
     assert [(f['path'], f['state']) for f in commit_args['files']] == [(CD + '/app.conf', 'present'),
                                                                        (CD + '/old.conf', 'absent')]
     assert commit_args['files'][1]['content'] is None
-    assert commit_args['expected'][CD + '/old.conf'] == hashlib.sha1(stale.encode('utf-8')).hexdigest()
+    assert commit_args['_expected'][CD + '/old.conf'] == 'f47bdeb60dc7a5146c82876ddae9d1938fbcc2df'
     assert result['files'] == [{'path': CD + '/app.conf', 'changed': True, 'state': 'present'},
                                {'path': CD + '/old.conf', 'changed': True, 'state': 'absent'}]
 
@@ -248,12 +262,14 @@ def test_failed_commit_reports_nginx_test_and_restored():
 def test_common_args_passed_through():
     proxy = FakeProxy()
     args = {'upstreams': [{'name': 'app', 'servers': ['10.0.0.1:80']}], 'nginx_binary': '/usr/sbin/nginx',
-            'nginx_conf': NGINX_CONF, 'validate': False, 'backup': True, 'mode': '0640', 'owner': 'root'}
+            'nginx_conf': NGINX_CONF, 'validate': False, 'backup': True, 'mode': '0640', 'owner': 'root',
+            'nginx_timeout': 9, 'backup_dir': '/srv/bk'}
     run(args, proxy)
-    assert proxy.calls[0][1]['nginx_binary'] == '/usr/sbin/nginx'
+    assert (proxy.calls[0][1]['nginx_binary'], proxy.calls[0][1]['nginx_timeout']) == ('/usr/sbin/nginx', 9)
     commit_args = proxy.calls[1][1]
     assert (commit_args['nginx_binary'], commit_args['validate'], commit_args['backup'], commit_args['mode'],
-            commit_args['owner']) == ('/usr/sbin/nginx', False, True, '0640', 'root')
+            commit_args['owner'], commit_args['nginx_timeout'], commit_args['backup_dir']) == (
+        '/usr/sbin/nginx', False, True, '0640', 'root', 9, '/srv/bk')
 
 
 def test_retry_warning_returned():
@@ -274,3 +290,70 @@ def test_unknown_top_level_option_refused():
     with pytest.raises(AnsibleActionFail):
         run({'upstream': []}, proxy)
     assert proxy.calls == []
+
+
+# -- ownership ------------------------------------------------------------------------
+
+HAND_VHOST = 'server {\n    listen 80;\n    root /var/www;\n}\n'
+
+
+def test_a_hand_written_file_at_one_item_s_path_refuses_the_whole_site():
+    proxy = FakeProxy({CD + '/www.vhost.conf': HAND_VHOST})
+    with pytest.raises(AnsibleActionFail) as info:
+        run(dict(SITE), proxy)
+    assert str(info.value) == (
+        'vhosts[0].name: would replace /etc/nginx/conf.d/www.vhost.conf, which balancer.nginx did not write (its '
+        'first line is not the "# Managed by balancer.nginx (A..." header), so nothing was changed; leave that file '
+        'alone by giving the item another name or path, or set force: true to take it over.')
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+
+
+def test_force_still_refuses_to_drop_what_the_vhost_options_cannot_express():
+    proxy = FakeProxy({CD + '/www.vhost.conf': HAND_VHOST})
+    with pytest.raises(AnsibleActionFail) as info:
+        run(dict(SITE, force=True), proxy)
+    assert str(info.value) == (
+        'vhosts[0].name: cannot take over /etc/nginx/conf.d/www.vhost.conf: it holds what the vhost options cannot '
+        'express, which would be dropped: "root /var/www" at line 3; move those lines to a file of their own (or '
+        'delete them) first; nothing was changed.')
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+
+
+def test_an_upstream_never_replaces_a_managed_vhost_of_the_same_file():
+    vhost = (MANAGED_HEADER + '\n# balancer.nginx item: vhost www\n'
+             'server {\n    listen 80;\n    location / {\n        proxy_pass http://127.0.0.1:8080;\n    }\n}\n')
+    proxy = FakeProxy({CD + '/www.vhost.conf': vhost})
+    with pytest.raises(AnsibleActionFail) as info:
+        run({'upstreams': [{'name': 'www.vhost', 'servers': ['10.0.0.1:80']}]}, proxy)
+    assert str(info.value) == (
+        "upstreams[0].name: would replace /etc/nginx/conf.d/www.vhost.conf, which holds the vhost 'www'; two items "
+        "never share a file, so nothing was changed; rename one of them or give it its own path (or set force: true "
+        "to replace it).")
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+
+
+def test_recovered_warnings_of_the_snapshot():
+    recovered = ('an interrupted balancer.nginx run (pid 7, started 2026-12-01T10:00:00+0000) had left unvalidated '
+                 'changes; they were rolled back before this run: removed /etc/nginx/conf.d/app.conf (the '
+                 'interrupted run had created it)')
+    proxy = FakeProxy(recovered=[recovered])
+    result, dummy = run({'upstreams': [{'name': 'app', 'servers': ['10.0.0.1:80']}]}, proxy)
+    assert result['warnings'] == [recovered]
+    assert result['changed'] is True
+
+
+def test_non_utf8_configuration_file_does_not_break_the_site():
+    # a hand-written Latin-1 file elsewhere in the configuration: read, parsed, left alone
+    proxy = FakeProxy()
+
+    def snapshot(args, original=proxy.snapshot):
+        result = original(args)
+        # the bytes b'# caf\xe9\n...' as the transport sends them
+        result['config']['files'][CD + '/zz-legacy.conf'] = '# caf\xe9\nupstream legacy {\n    server 10.0.0.9:80;\n}\n'
+        return result
+
+    proxy.snapshot = snapshot
+    result, dummy = run({'upstreams': [{'name': 'app', 'servers': ['10.0.0.1:80']}],
+                         'vhosts': [{'name': 'www', 'upstream': 'legacy'}]}, proxy)
+    assert result['changed'] is True
+    assert [f['path'] for f in proxy.calls[1][1]['files']] == [CD + '/app.conf', CD + '/www.vhost.conf']

@@ -40,33 +40,58 @@ ARGS = {'name': 'app', 'servers': [{'address': '10.0.0.1:8080', 'weight': 3}, {'
 TASK_VARS = {'inventory_hostname': 'proxy1'}
 
 
+HEADER = '# Managed by balancer.nginx (Ansible collection): changes made by hand are overwritten.\n'
+# what the upstream module writes for ARGS, spelled out
+APP_TEXT = (HEADER
+            + '# balancer.nginx item: upstream app\n'
+            'upstream app {\n'
+            '    server 10.0.0.1:8080 weight=3;\n'
+            '    server 10.0.0.2:8080;\n'
+            '}\n')
+READ_SET = {'files': {NGINX_CONF: '1001:170:1764590000000000000'}, 'dirs': {'/etc/nginx/conf.d': 'da39a3ee'}}
+
+
 def rendered(args=None):
     return _render.render_upstream(Upstream.from_options(dict(args or ARGS)))
+
+
+def managed(text):
+    """Bytes of a file the collection wrote for upstream app."""
+    return (HEADER + '# balancer.nginx item: upstream app\n' + text).encode('utf-8')
+
+
+def latin1(data):
+    """What snapshot.py sends for bytes: the Latin-1 character of each byte."""
+    return data.decode('latin-1')
 
 
 class Proxy(object):
     """Canned answers of the two modules, and a record of every call."""
 
-    def __init__(self, current=None, version='1.22.1', plus=False, commit_result=None, extra_files=None):
+    def __init__(self, current=None, version='1.22.1', plus=False, commit_result=None, extra_files=None,
+                 config_ok=True, config_error=None, recovered=None):
         self.current = dict(current or {})      # path -> bytes on the proxy
         self.version = version
         self.plus = plus
         self.commit_result = commit_result
         self.extra_files = dict(extra_files or {})
+        self.config_ok = config_ok
+        self.config_error = config_error
+        self.recovered = list(recovered or [])
         self.calls = []
 
     def files(self):
         files = {NGINX_CONF: MAIN}
         files.update(self.extra_files)
         for path, data in self.current.items():
-            files[path] = data.decode('utf-8')
+            files[path] = latin1(data)
         return files
 
     def __call__(self, module_name=None, module_args=None, task_vars=None, **kwargs):
         self.calls.append((module_name, module_args, task_vars))
         if module_name == 'balancer.nginx.snapshot':
             paths = {}
-            for path in module_args['paths']:
+            for path in module_args['_paths']:
                 data = self.current.get(path)
                 paths[path] = {'exists': data is not None,
                                'content_b64': None if data is None else base64.b64encode(data).decode('ascii'),
@@ -74,12 +99,14 @@ class Proxy(object):
             return {'changed': False,
                     'nginx': {'version': self.version, 'plus': self.plus,
                               'output': 'nginx version: nginx/%s' % self.version},
-                    'config': {'ok': True, 'source': 'nginx -T', 'files': self.files(), 'error': None},
-                    'paths': paths, 'dirs': {}}
+                    'config': {'ok': self.config_ok, 'source': 'nginx -T' if self.config_ok else 'files',
+                               'files': self.files(), 'error': self.config_error, 'encoding': 'latin-1',
+                               'real': {}},
+                    'paths': paths, 'dirs': {}, 'read_set': READ_SET, 'recovered': self.recovered}
         if module_name == 'balancer.nginx.commit':
             if self.commit_result is not None:
                 return self.commit_result
-            return {'changed': True, 'nginx_test': {'ok': True, 'output': ''},
+            return {'changed': True, 'nginx_test': {'ok': True, 'output': ''}, 'recovered': [],
                     'files': [{'path': f['path'], 'changed': True, 'state': f['state'], 'backup_file': None}
                               for f in module_args['files']]}
         raise AssertionError('unexpected module %s' % module_name)
@@ -114,7 +141,8 @@ def run(args=None, proxy=None, check_mode=False, diff=False):
     return result, proxy
 
 
-SNAPSHOT_ARGS = {'nginx_binary': 'nginx', 'nginx_conf': NGINX_CONF, 'paths': [APP_PATH], 'dirs': []}
+SNAPSHOT_ARGS = {'nginx_binary': 'nginx', 'nginx_conf': NGINX_CONF, 'nginx_timeout': 60, '_paths': [APP_PATH],
+                 '_dirs': []}
 
 
 # -- what is sent -----------------------------------------------------------------
@@ -124,35 +152,39 @@ def test_new_group_sends_snapshot_then_commit():
     assert proxy.modules() == ['balancer.nginx.snapshot', 'balancer.nginx.commit']
     assert proxy.args_of('balancer.nginx.snapshot') == SNAPSHOT_ARGS
     assert proxy.args_of('balancer.nginx.commit') == {
-        'files': [{'path': APP_PATH, 'content': rendered(), 'state': 'present'}],
-        'expected': {APP_PATH: None},
+        'files': [{'path': APP_PATH, 'content': APP_TEXT, 'state': 'present'}],
+        '_expected': {APP_PATH: None},
+        '_read_set': READ_SET,
         'nginx_binary': 'nginx',
         'nginx_conf': NGINX_CONF,
+        'nginx_timeout': 60,
         'validate': True,
         'backup': False,
+        'backup_dir': '/var/backups/balancer-nginx',
     }
+    assert rendered() == APP_TEXT
     assert all(task_vars == TASK_VARS for name, args, task_vars in proxy.calls)
     assert result['changed'] is True
     assert result['path'] == APP_PATH
-    assert result['content'] == rendered()
+    assert result['content'] == APP_TEXT
     assert result['upstream'] == Upstream.from_options(ARGS).to_options()
     assert 'diff' not in result
     assert not result.get('failed')
 
 
 def test_changed_file_sends_the_sha1_of_what_was_read():
-    before = b'upstream app {\n    server 10.0.0.1:8080;\n}\n'
+    before = managed('upstream app {\n    server 10.0.0.1:8080;\n}\n')
     result, proxy = run(proxy=Proxy(current={APP_PATH: before}))
     commit = proxy.args_of('balancer.nginx.commit')
-    assert commit['expected'] == {APP_PATH: hashlib.sha1(before).hexdigest()}
-    assert commit['files'] == [{'path': APP_PATH, 'content': rendered(), 'state': 'present'}]
+    assert commit['_expected'] == {APP_PATH: 'e3ed129eb37622abdbabd4f03d59b90a764b28e5'}
+    assert commit['files'] == [{'path': APP_PATH, 'content': APP_TEXT, 'state': 'present'}]
     assert result['changed'] is True
 
 
 def test_common_options_are_passed_through():
     args = dict(ARGS, nginx_binary='/opt/nginx/sbin/nginx', nginx_conf='/opt/nginx/conf/nginx.conf',
                 conf_dir='/opt/nginx/conf/conf.d', validate=False, backup=True, mode='0640', owner='root',
-                group='www-data', unsafe_writes=True)
+                group='www-data', unsafe_writes=True, nginx_timeout=5, backup_dir='/srv/backups')
     proxy = Proxy()
     proxy_main = MAIN.replace('/etc/nginx/conf.d', '/opt/nginx/conf/conf.d')
 
@@ -162,15 +194,18 @@ def test_common_options_are_passed_through():
     proxy.files = files
     result, proxy = run(args, proxy)
     assert proxy.args_of('balancer.nginx.snapshot') == {
-        'nginx_binary': '/opt/nginx/sbin/nginx', 'nginx_conf': '/opt/nginx/conf/nginx.conf',
-        'paths': ['/opt/nginx/conf/conf.d/app.conf'], 'dirs': []}
+        'nginx_binary': '/opt/nginx/sbin/nginx', 'nginx_conf': '/opt/nginx/conf/nginx.conf', 'nginx_timeout': 5,
+        '_paths': ['/opt/nginx/conf/conf.d/app.conf'], '_dirs': []}
     assert proxy.args_of('balancer.nginx.commit') == {
-        'files': [{'path': '/opt/nginx/conf/conf.d/app.conf', 'content': rendered(), 'state': 'present'}],
-        'expected': {'/opt/nginx/conf/conf.d/app.conf': None},
+        'files': [{'path': '/opt/nginx/conf/conf.d/app.conf', 'content': APP_TEXT, 'state': 'present'}],
+        '_expected': {'/opt/nginx/conf/conf.d/app.conf': None},
+        '_read_set': READ_SET,
         'nginx_binary': '/opt/nginx/sbin/nginx',
         'nginx_conf': '/opt/nginx/conf/nginx.conf',
+        'nginx_timeout': 5,
         'validate': False,
         'backup': True,
+        'backup_dir': '/srv/backups',
         'mode': '0640',
         'owner': 'root',
         'group': 'www-data',
@@ -181,21 +216,21 @@ def test_common_options_are_passed_through():
 
 def test_path_option():
     result, proxy = run(dict(ARGS, path='/etc/nginx/conf.d/10-app.conf'))
-    assert proxy.args_of('balancer.nginx.snapshot')['paths'] == ['/etc/nginx/conf.d/10-app.conf']
+    assert proxy.args_of('balancer.nginx.snapshot')['_paths'] == ['/etc/nginx/conf.d/10-app.conf']
     assert proxy.args_of('balancer.nginx.commit')['files'][0]['path'] == '/etc/nginx/conf.d/10-app.conf'
 
 
 # -- no commit when nothing changes, in check mode, or on refusal ---------------
 
 def test_unchanged_sends_no_commit():
-    result, proxy = run(proxy=Proxy(current={APP_PATH: rendered().encode('utf-8')}))
+    result, proxy = run(proxy=Proxy(current={APP_PATH: APP_TEXT.encode('utf-8')}))
     assert proxy.modules() == ['balancer.nginx.snapshot']
     assert result['changed'] is False
-    assert result['content'] == rendered()
+    assert result['content'] == APP_TEXT
 
 
 def test_unchanged_in_diff_mode_has_no_diff():
-    result, proxy = run(proxy=Proxy(current={APP_PATH: rendered().encode('utf-8')}), diff=True)
+    result, proxy = run(proxy=Proxy(current={APP_PATH: APP_TEXT.encode('utf-8')}), diff=True)
     assert result['changed'] is False
     assert 'diff' not in result
 
@@ -206,16 +241,16 @@ def test_check_mode_sends_no_commit():
     assert result['changed'] is True
 
 
-@pytest.mark.parametrize('current', [None, b'upstream app {\n    server 10.0.0.1:8080;\n}\n', 'same'],
+@pytest.mark.parametrize('current', [None, managed('upstream app {\n    server 10.0.0.1:8080;\n}\n'), 'same'],
                          ids=['absent', 'different', 'same'])
 @pytest.mark.parametrize('diff', [False, True])
 def test_check_mode_changed_equals_the_real_run(current, diff):
     if current == 'same':
-        current = rendered().encode('utf-8')
+        current = APP_TEXT.encode('utf-8')
     files = {} if current is None else {APP_PATH: current}
     check, check_proxy = run(proxy=Proxy(current=files), check_mode=True, diff=diff)
     real, real_proxy = run(proxy=Proxy(current=files), diff=diff)
-    assert check['changed'] == real['changed'] == (current != rendered().encode('utf-8'))
+    assert check['changed'] == real['changed'] == (current != APP_TEXT.encode('utf-8'))
     assert 'balancer.nginx.commit' not in check_proxy.modules()
     assert ('balancer.nginx.commit' in real_proxy.modules()) == real['changed']
     assert check == real
@@ -286,7 +321,7 @@ def test_duplicate_refusal_sends_no_commit():
 
 
 def test_absent_refused_while_referenced_sends_no_commit():
-    proxy = Proxy(current={APP_PATH: rendered().encode('utf-8')})
+    proxy = Proxy(current={APP_PATH: APP_TEXT.encode('utf-8')})
     with pytest.raises(AnsibleActionFail) as exc:
         make_action({'name': 'app', 'state': 'absent'}, proxy).run(task_vars=dict(TASK_VARS))
     assert str(exc.value) == (
@@ -296,10 +331,10 @@ def test_absent_refused_while_referenced_sends_no_commit():
 
 
 def test_absent_with_force_sends_a_removal():
-    before = rendered().encode('utf-8')
+    before = APP_TEXT.encode('utf-8')
     result, proxy = run({'name': 'app', 'state': 'absent', 'force': True}, Proxy(current={APP_PATH: before}))
     assert proxy.args_of('balancer.nginx.commit')['files'] == [{'path': APP_PATH, 'content': None, 'state': 'absent'}]
-    assert proxy.args_of('balancer.nginx.commit')['expected'] == {APP_PATH: hashlib.sha1(before).hexdigest()}
+    assert proxy.args_of('balancer.nginx.commit')['_expected'] == {APP_PATH: '195014d38ef46a114fd74f49c830e246761a6fae'}
     assert result['changed'] is True
     assert result['upstream'] is None and result['content'] is None
 
@@ -313,11 +348,11 @@ def test_absent_of_a_missing_file_sends_no_commit():
 # -- diff ----------------------------------------------------------------------
 
 def test_diff_only_in_diff_mode():
-    before = b'upstream app {\n    server 10.0.0.1:8080;\n}\n'
+    before = managed('upstream app {\n    server 10.0.0.1:8080;\n}\n')
     plain, dummy = run(proxy=Proxy(current={APP_PATH: before}))
     with_diff, dummy = run(proxy=Proxy(current={APP_PATH: before}), diff=True)
     assert with_diff['diff'] == {'before_header': APP_PATH, 'after_header': APP_PATH,
-                                 'before': before.decode('utf-8'), 'after': rendered()}
+                                 'before': before.decode('utf-8'), 'after': APP_TEXT}
     assert 'diff' not in plain
     without = dict(with_diff)
     del without['diff']
@@ -328,7 +363,7 @@ def test_diff_in_check_mode_is_the_same():
     real, dummy = run(diff=True)
     check, dummy = run(check_mode=True, diff=True)
     assert check['diff'] == real['diff'] == {'before_header': APP_PATH, 'after_header': APP_PATH,
-                                             'before': '', 'after': rendered()}
+                                             'before': '', 'after': APP_TEXT}
 
 
 # -- what the commit said ------------------------------------------------------
@@ -349,9 +384,10 @@ def test_commit_failure_is_reported_with_nginx_test_and_restored():
 
 def test_backup_file_is_returned():
     committed = {'changed': True, 'files': [{'path': APP_PATH, 'changed': True, 'state': 'present',
-                                             'backup_file': APP_PATH + '.1234.2026-11-24@21:00:00~'}]}
-    result, proxy = run(dict(ARGS, backup=True), Proxy(current={APP_PATH: b'old\n'}, commit_result=committed))
-    assert result['backup_file'] == APP_PATH + '.1234.2026-11-24@21:00:00~'
+                                             'backup_file': '/var/backups/balancer-nginx/etc/nginx/conf.d/app.conf'
+                                                            '.20261124-210000.1234~'}]}
+    result, proxy = run(dict(ARGS, backup=True), Proxy(current={APP_PATH: managed('old\n')}, commit_result=committed))
+    assert result['backup_file'] == '/var/backups/balancer-nginx/etc/nginx/conf.d/app.conf.20261124-210000.1234~'
 
 
 def test_snapshot_failure_is_an_action_failure():
@@ -371,9 +407,179 @@ def test_file_attributes_on_unchanged_content_go_to_commit():
     # the bytes are right but the mode may not be: commit applies the file arguments and says whether it changed
     committed = {'changed': False, 'files': [{'path': APP_PATH, 'changed': False, 'state': 'present',
                                               'backup_file': None}]}
-    result, proxy = run(dict(ARGS, mode='0644'), Proxy(current={APP_PATH: rendered().encode('utf-8')},
+    result, proxy = run(dict(ARGS, mode='0644'), Proxy(current={APP_PATH: APP_TEXT.encode('utf-8')},
                                                        commit_result=committed))
     assert proxy.args_of('balancer.nginx.commit')['files'] == [
-        {'path': APP_PATH, 'content': rendered(), 'state': 'present'}]
+        {'path': APP_PATH, 'content': APP_TEXT, 'state': 'present'}]
     assert proxy.args_of('balancer.nginx.commit')['mode'] == '0644'
     assert result['changed'] is False
+
+
+# -- ownership: hand-written files -----------------------------------------------
+
+HAND = b'upstream app {\n    server 10.0.0.1:8080;\n}\n'
+
+
+def test_hand_written_file_is_refused_and_nothing_is_committed():
+    proxy = Proxy(current={APP_PATH: HAND})
+    with pytest.raises(AnsibleActionFail) as exc:
+        make_action(ARGS, proxy).run(task_vars=dict(TASK_VARS))
+    assert str(exc.value) == (
+        'name: would replace /etc/nginx/conf.d/app.conf, which balancer.nginx did not write (its first line is not '
+        'the "# Managed by balancer.nginx (A..." header), so nothing was changed; leave that file alone by giving '
+        'the item another name or path, or set force: true to take it over.')
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+
+
+def test_hand_written_file_is_not_removed():
+    proxy = Proxy(current={APP_PATH: HAND})
+    with pytest.raises(AnsibleActionFail) as exc:
+        make_action({'name': 'app', 'state': 'absent'}, proxy).run(task_vars=dict(TASK_VARS))
+    assert str(exc.value) == (
+        'state: would remove /etc/nginx/conf.d/app.conf, which balancer.nginx did not write (its first line is not '
+        'the "# Managed by balancer.nginx (A..." header), so nothing was changed; leave that file alone by giving '
+        'the item another name, or set force: true to remove it.')
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+
+
+def test_force_takes_the_hand_written_file_over():
+    result, proxy = run(dict(ARGS, force=True), Proxy(current={APP_PATH: HAND}))
+    commit = proxy.args_of('balancer.nginx.commit')
+    assert commit['files'] == [{'path': APP_PATH, 'content': APP_TEXT, 'state': 'present'}]
+    assert commit['_expected'] == {APP_PATH: 'eb5f49dedb92cb5713cabeb1c3fdad237758233b'}
+    assert result['changed'] is True
+
+
+def test_force_takeover_refused_names_what_would_be_dropped():
+    before = b'upstream app {\n    server 10.0.0.1:8080;\n    health_check;\n}\n'
+    proxy = Proxy(current={APP_PATH: before})
+    with pytest.raises(AnsibleActionFail) as exc:
+        make_action(dict(ARGS, force=True), proxy).run(task_vars=dict(TASK_VARS))
+    assert str(exc.value) == (
+        'name: cannot take over /etc/nginx/conf.d/app.conf: it holds what the upstream options cannot express, '
+        'which would be dropped: "health_check" at line 3; move those lines to a file of their own (or delete them) '
+        'first; nothing was changed.')
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+
+
+# -- a configuration that fails nginx -T as it is ------------------------------------
+
+BROKEN = 'nginx: [emerg] unexpected "}" in /etc/nginx/conf.d/zz-hand.conf:3\nnginx: configuration file test failed\n'
+
+
+def test_nothing_to_change_over_a_failing_configuration_fails():
+    proxy = Proxy(current={APP_PATH: APP_TEXT.encode()}, config_ok=False, config_error=BROKEN)
+    with pytest.raises(AnsibleActionFail) as exc:
+        make_action(ARGS, proxy).run(task_vars=dict(TASK_VARS))
+    assert str(exc.value) == (
+        'The proxy\'s configuration fails nginx -t as it is (unexpected "}" at /etc/nginx/conf.d/zz-hand.conf:3), '
+        'and this task changes nothing that could fix it; correct that file first (balancer.nginx.config_info with '
+        'test: true shows the error).')
+    assert exc.value.result['nginx_test'] == {'ok': False, 'file': '/etc/nginx/conf.d/zz-hand.conf', 'line': 3,
+                                              'message': 'unexpected "}"'}
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+
+
+def test_nothing_to_change_over_a_failing_configuration_without_a_location():
+    proxy = Proxy(current={APP_PATH: APP_TEXT.encode()}, config_ok=False,
+                  config_error='nginx: [emerg] open() "/run/nginx.pid" failed (13: Permission denied)\n')
+    with pytest.raises(AnsibleActionFail) as exc:
+        make_action(ARGS, proxy).run(task_vars=dict(TASK_VARS))
+    assert str(exc.value) == (
+        'The proxy\'s configuration fails nginx -t as it is (open() "/run/nginx.pid" failed (13: Permission '
+        'denied)), and this task changes nothing that could fix it; correct that file first '
+        '(balancer.nginx.config_info with test: true shows the error).')
+
+
+def test_nothing_to_change_over_a_failing_configuration_in_check_mode_fails_too():
+    proxy = Proxy(current={APP_PATH: APP_TEXT.encode()}, config_ok=False, config_error=BROKEN)
+    with pytest.raises(AnsibleActionFail):
+        make_action(ARGS, proxy, check_mode=True).run(task_vars=dict(TASK_VARS))
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+
+
+def test_nothing_to_change_over_a_failing_configuration_with_validate_false_is_ok():
+    result, proxy = run(dict(ARGS, validate=False),
+                        Proxy(current={APP_PATH: APP_TEXT.encode()}, config_ok=False, config_error=BROKEN))
+    assert result['changed'] is False
+    assert not result.get('failed')
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+
+
+def test_a_change_over_a_failing_configuration_goes_to_commit():
+    # commit's own nginx -t decides (the change may be the fix)
+    result, proxy = run(proxy=Proxy(config_ok=False, config_error=BROKEN))
+    assert proxy.modules() == ['balancer.nginx.snapshot', 'balancer.nginx.commit']
+    assert result['changed'] is True
+
+
+# -- what an interrupted run left behind -----------------------------------------------
+
+RECOVERED = ('an interrupted balancer.nginx run (pid 4242, started 2026-12-01T10:00:00+0000) had left unvalidated '
+             'changes; they were rolled back before this run: restored /etc/nginx/conf.d/app.conf')
+
+
+def test_recovered_by_the_snapshot_is_a_warning():
+    result, proxy = run(proxy=Proxy(current={APP_PATH: APP_TEXT.encode()}, recovered=[RECOVERED]))
+    assert result['changed'] is False
+    assert result['warnings'] == [RECOVERED]
+
+
+def test_recovered_by_the_commit_is_a_warning():
+    committed = {'changed': True, 'recovered': [RECOVERED],
+                 'files': [{'path': APP_PATH, 'changed': True, 'state': 'present', 'backup_file': None}]}
+    result, proxy = run(proxy=Proxy(commit_result=committed))
+    assert result['warnings'] == [RECOVERED]
+    assert result['changed'] is True
+
+
+def test_recovered_is_a_warning_when_the_task_then_fails():
+    proxy = Proxy(current={APP_PATH: HAND}, recovered=[RECOVERED])
+    with pytest.raises(AnsibleActionFail) as exc:
+        make_action(ARGS, proxy).run(task_vars=dict(TASK_VARS))
+    assert exc.value.result['warnings'] == [RECOVERED]
+
+
+def test_snapshot_failure_keeps_what_was_recovered():
+    def failing(module_name=None, module_args=None, task_vars=None, **kwargs):
+        return {'failed': True, 'recovered': [RECOVERED],
+                'msg': 'nginx_timeout: "nginx -V" did not finish within 60 s and was stopped; find out why Nginx '
+                       'hangs (a resolver or a file on a slow mount?) or raise nginx_timeout.'}
+
+    with pytest.raises(AnsibleActionFail) as exc:
+        make_action(ARGS, failing).run(task_vars=dict(TASK_VARS))
+    assert str(exc.value) == ('nginx_timeout: "nginx -V" did not finish within 60 s and was stopped; find out why '
+                              'Nginx hangs (a resolver or a file on a slow mount?) or raise nginx_timeout.')
+    assert exc.value.result['recovered'] == [RECOVERED]
+
+
+def test_commit_failure_without_a_message_is_never_a_null_message():
+    committed = {'failed': True, 'changed': False}
+    result, proxy = run(proxy=Proxy(commit_result=committed))
+    assert result['failed'] is True
+    assert result['msg'] == "the commit on the proxy failed without a message: {'failed': True, 'changed': False}"
+
+
+# -- nginx_timeout ------------------------------------------------------------------
+
+@pytest.mark.parametrize('timeout', [0, -1, 86401])
+def test_nginx_timeout_out_of_range_sends_nothing(timeout):
+    proxy = Proxy()
+    with pytest.raises(AnsibleActionFail) as exc:
+        make_action(dict(ARGS, nginx_timeout=timeout), proxy).run(task_vars=dict(TASK_VARS))
+    assert str(exc.value) == ('nginx_timeout: %d is not a number of seconds from 1 to 86400; give e.g. 60.'
+                              % timeout)
+    assert proxy.calls == []
+
+
+@pytest.mark.parametrize('timeout', [1, 86400])
+def test_nginx_timeout_goes_to_both_modules(timeout):
+    result, proxy = run(dict(ARGS, nginx_timeout=timeout))
+    assert proxy.args_of('balancer.nginx.snapshot')['nginx_timeout'] == timeout
+    assert proxy.args_of('balancer.nginx.commit')['nginx_timeout'] == timeout
+
+
+def test_nginx_conf_is_normalized():
+    result, proxy = run(dict(ARGS, nginx_conf='/etc/nginx/./nginx.conf'))
+    assert proxy.args_of('balancer.nginx.snapshot')['nginx_conf'] == NGINX_CONF
+    assert proxy.args_of('balancer.nginx.commit')['nginx_conf'] == NGINX_CONF

@@ -40,6 +40,20 @@ OTHER = 'upstream other {\n    server 10.0.0.9:80;\n}\n'
 FILES = {NGINX_CONF: MAIN, '/etc/nginx/sites-enabled/default': SITE, '/etc/nginx/conf.d/zz-hand.conf': OTHER}
 
 APP = {'name': 'app', 'servers': [{'address': '10.0.0.1:8080', 'weight': 3}, {'address': '10.0.0.2:8080'}]}
+HEADER = '# Managed by balancer.nginx (Ansible collection): changes made by hand are overwritten.\n'
+# what the upstream module writes for APP, spelled out
+APP_TEXT = (HEADER
+            + '# balancer.nginx item: upstream app\n'
+            'upstream app {\n'
+            '    server 10.0.0.1:8080 weight=3;\n'
+            '    server 10.0.0.2:8080;\n'
+            '}\n')
+APP_PATH = '/etc/nginx/conf.d/app.conf'
+
+
+def managed(kind, name, text):
+    """A file the collection wrote for item ``kind`` ``name``: header, item line, text."""
+    return (HEADER + '# balancer.nginx item: %s %s\n' % (kind, name) + text).encode('utf-8')
 
 
 def params(**kw):
@@ -53,7 +67,8 @@ def params(**kw):
 
 def snapshot(files=None, current=None, info=DEBIAN12):
     return Snapshot(info, NGINX_CONF, dict(FILES if files is None else files),
-                    dict((path, {'exists': data is not None, 'content': data}) for path, data in (current or {}).items()))
+                    dict((path, {'exists': data is not None, 'content': data})
+                         for path, data in (current or {}).items()))
 
 
 def plan_upstream(p, snap):
@@ -76,36 +91,43 @@ def only_change(plan):
 def test_new_file_is_a_change():
     plan = plan_upstream(params(), snapshot())
     change = only_change(plan)
-    assert (change.path, change.before, change.after) == ('/etc/nginx/conf.d/app.conf', None, rendered(APP))
+    assert (change.path, change.before, change.after) == ('/etc/nginx/conf.d/app.conf', None, APP_TEXT)
+    assert rendered(APP) == APP_TEXT
     assert change.changed and plan.changed
     assert plan.warnings == []
 
 
 def test_unchanged_when_current_bytes_equal_the_render():
-    current = {'/etc/nginx/conf.d/app.conf': rendered(APP).encode('utf-8')}
-    files = dict(FILES, **{'/etc/nginx/conf.d/app.conf': rendered(APP)})
+    current = {'/etc/nginx/conf.d/app.conf': APP_TEXT.encode('utf-8')}
+    files = dict(FILES, **{'/etc/nginx/conf.d/app.conf': APP_TEXT})
     plan = plan_upstream(params(), snapshot(files, current))
     change = only_change(plan)
     assert change.before == change.after_bytes
     assert not change.changed and not plan.changed
 
 
-@pytest.mark.parametrize('before', [
-    b'upstream app {\n    server 10.0.0.1:8080 weight=2;\n    server 10.0.0.2:8080;\n}\n',
-    b'',
-    b'upstream app {\n    server 10.0.0.1:8080 weight=3;\n    server 10.0.0.2:8080;\n}\n',   # same, no header
-    None,
-], ids=['other-weight', 'empty', 'no-header', 'absent'])
-def test_changed_when_current_bytes_differ(before):
+@pytest.mark.parametrize('before, force', [
+    (managed('upstream', 'app', 'upstream app {\n    server 10.0.0.1:8080 weight=2;\n    server 10.0.0.2:8080;\n}\n'),
+     False),
+    # written before item lines: the header alone
+    ((HEADER + 'upstream app {\n    server 10.0.0.1:8080 weight=3;\n    server 10.0.0.2:8080;\n}\n').encode(), False),
+    # the upstream's name in another letter case is the same group for Nginx
+    (managed('upstream', 'APP', 'upstream APP {\n    server 10.0.0.1:8080;\n}\n'), False),
+    # hand-written files are taken over only with force
+    (b'', True),
+    (b'upstream app {\n    server 10.0.0.1:8080 weight=3;\n    server 10.0.0.2:8080;\n}\n', True),   # same, no header
+    (None, False),
+], ids=['other-weight', 'no-item-line', 'other-case', 'empty', 'no-header', 'absent'])
+def test_changed_when_current_bytes_differ(before, force):
     current = {'/etc/nginx/conf.d/app.conf': before}
-    plan = plan_upstream(params(), snapshot(current=current))
+    plan = plan_upstream(params(force=force), snapshot(current=current))
     change = only_change(plan)
-    assert change.before == before and change.after == rendered(APP)
+    assert change.before == before and change.after == APP_TEXT
     assert change.changed and plan.changed
 
 
 def test_changed_on_a_trailing_newline_only():
-    current = {'/etc/nginx/conf.d/app.conf': rendered(APP).encode('utf-8').rstrip(b'\n')}
+    current = {'/etc/nginx/conf.d/app.conf': APP_TEXT.encode('utf-8').rstrip(b'\n')}
     assert plan_upstream(params(), snapshot(current=current)).changed
 
 
@@ -117,9 +139,16 @@ def test_duplicate_in_another_file_refused_with_the_default_path():
 
 
 def test_own_file_defining_the_group_is_not_a_duplicate():
-    files = dict(FILES, **{'/etc/nginx/conf.d/app.conf': 'upstream app {\n    server 10.0.0.7:80;\n}\n'})
-    current = {'/etc/nginx/conf.d/app.conf': files['/etc/nginx/conf.d/app.conf'].encode('utf-8')}
-    assert plan_upstream(params(), snapshot(files, current)).changed
+    before = managed('upstream', 'app', 'upstream app {\n    server 10.0.0.7:80;\n}\n')
+    files = dict(FILES, **{APP_PATH: before.decode('utf-8')})
+    assert plan_upstream(params(), snapshot(files, {APP_PATH: before})).changed
+
+
+def test_own_file_taken_over_with_force_is_not_a_duplicate():
+    before = b'upstream app {\n    server 10.0.0.7:80;\n}\n'
+    files = dict(FILES, **{APP_PATH: before.decode('utf-8')})
+    change = only_change(plan_upstream(params(force=True), snapshot(files, {APP_PATH: before})))
+    assert (change.before, change.after) == (before, APP_TEXT)
 
 
 # -- where the file goes ------------------------------------------------------
@@ -210,8 +239,8 @@ def test_feature_gate_uses_the_snapshot_info():
 # -- state: absent --------------------------------------------------------------
 
 def test_absent_refused_while_referenced():
-    current = {'/etc/nginx/conf.d/app.conf': rendered(APP).encode('utf-8')}
-    files = dict(FILES, **{'/etc/nginx/conf.d/app.conf': rendered(APP)})
+    current = {'/etc/nginx/conf.d/app.conf': APP_TEXT.encode('utf-8')}
+    files = dict(FILES, **{'/etc/nginx/conf.d/app.conf': APP_TEXT})
     with pytest.raises(InspectError) as exc:
         plan_upstream(params(state='absent', servers=None), snapshot(files, current))
     assert str(exc.value) == (
@@ -221,19 +250,19 @@ def test_absent_refused_while_referenced():
 
 
 def test_absent_with_force_removes():
-    current = {'/etc/nginx/conf.d/app.conf': rendered(APP).encode('utf-8')}
-    files = dict(FILES, **{'/etc/nginx/conf.d/app.conf': rendered(APP)})
+    current = {'/etc/nginx/conf.d/app.conf': APP_TEXT.encode('utf-8')}
+    files = dict(FILES, **{'/etc/nginx/conf.d/app.conf': APP_TEXT})
     plan = plan_upstream(params(state='absent', servers=None, force=True), snapshot(files, current))
     change = only_change(plan)
     assert (change.path, change.before, change.after) == (
-        '/etc/nginx/conf.d/app.conf', rendered(APP).encode('utf-8'), None)
+        '/etc/nginx/conf.d/app.conf', APP_TEXT.encode('utf-8'), None)
     assert change.changed and change.after_bytes is None
 
 
 def test_absent_when_defined_elsewhere_too():
     # the group stays defined in legacy.conf, so the references still resolve: no refusal
     legacy = 'upstream app {\n    server 10.0.0.5:80;\n}\n'
-    current = {'/etc/nginx/conf.d/app.conf': b'upstream app {\n    server 10.0.0.1:80;\n}\n'}
+    current = {'/etc/nginx/conf.d/app.conf': managed('upstream', 'app', 'upstream app {\n    server 10.0.0.1:80;\n}\n')}
     files = dict(FILES, **{'/etc/nginx/conf.d/app.conf': current['/etc/nginx/conf.d/app.conf'].decode(),
                            '/etc/nginx/conf.d/legacy.conf': legacy})
     plan = plan_upstream(params(state='absent', servers=None), snapshot(files, current))
@@ -241,7 +270,8 @@ def test_absent_when_defined_elsewhere_too():
 
 
 def test_absent_without_references():
-    current = {'/etc/nginx/conf.d/spare.conf': b'upstream spare {\n    server 10.0.0.1:80;\n}\n'}
+    current = {'/etc/nginx/conf.d/spare.conf': managed('upstream', 'spare',
+                                                       'upstream spare {\n    server 10.0.0.1:80;\n}\n')}
     files = dict(FILES, **{'/etc/nginx/conf.d/spare.conf': current['/etc/nginx/conf.d/spare.conf'].decode()})
     plan = plan_upstream(params(name='spare', state='absent', servers=None), snapshot(files, current))
     assert only_change(plan).after is None and plan.changed
@@ -307,3 +337,74 @@ def test_file_change(before, after, changed, before_text):
     assert change.changed is changed
     assert change.before_text == before_text
     assert Plan([change]).changed is changed
+
+
+def test_snapshot_from_the_latin_1_transport():
+    # snapshot.py sends every byte as the Latin-1 character of the same number; the engine reads UTF-8 and keeps
+    # any other byte as a surrogate, for crossplane
+    result = {
+        'nginx': {'version': '1.22.1', 'plus': False},
+        'config': {'ok': True, 'source': 'nginx -T', 'error': None, 'encoding': 'latin-1',
+                   'files': {NGINX_CONF: 'http {\n    include /etc/nginx/conf.d/*.conf;\n}\n',
+                             '/etc/nginx/conf.d/caf\xc3\xa9.conf': '# caf\xc3\xa9\nupstream app {\n}\n',
+                             '/etc/nginx/conf.d/latin1.conf': '# caf\xe9\n'},
+                   'real': {'/etc/nginx/sites-enabled/caf\xc3\xa9': '/etc/nginx/sites-available/caf\xc3\xa9'}},
+        'read_set': {'files': {NGINX_CONF: '1:2:3'}, 'dirs': {}},
+        'recovered': ['an interrupted balancer.nginx run had left unvalidated changes'],
+    }
+    snap = Snapshot.from_result(result, NGINX_CONF)
+    assert snap.files == {NGINX_CONF: 'http {\n    include /etc/nginx/conf.d/*.conf;\n}\n',
+                          '/etc/nginx/conf.d/caf\u00e9.conf': '# caf\u00e9\nupstream app {\n}\n',
+                          '/etc/nginx/conf.d/latin1.conf': '# caf\udce9\n'}
+    assert snap.real == {'/etc/nginx/sites-enabled/caf\u00e9': '/etc/nginx/sites-available/caf\u00e9'}
+    assert snap.read_set == {'files': {NGINX_CONF: '1:2:3'}, 'dirs': {}}
+    assert snap.recovered == ['an interrupted balancer.nginx run had left unvalidated changes']
+    # the tree parses every file, whatever its bytes
+    assert [s.where() for s in snap.tree().upstream_definitions('app')] == ['/etc/nginx/conf.d/caf\u00e9.conf:2']
+    assert snap.tree().errors == []
+
+
+def test_snapshot_without_transport_encoding_is_taken_as_it_is():
+    snap = Snapshot.from_result({'nginx': {'version': '1.22.1', 'plus': False},
+                                 'config': {'files': {NGINX_CONF: 'caf\xc3\xa9'}}}, NGINX_CONF)
+    assert snap.files == {NGINX_CONF: 'caf\xc3\xa9'}
+    assert (snap.real, snap.read_set, snap.recovered) == ({}, None, [])
+
+
+def test_snapshot_realpath():
+    result = {
+        'nginx': {'version': '1.22.1', 'plus': False},
+        'config': {'ok': True, 'files': {}, 'encoding': 'latin-1',
+                   'real': {'/etc/nginx/sites-enabled/b': '/etc/nginx/sites-available/b'}},
+        'paths': {'/etc/nginx/sites-enabled/a': {'exists': True, 'content_b64': 'eA==', 'sha1': 'x',
+                                                 'real': '/srv/a'},
+                  '/etc/nginx/conf.d/c.conf': {'exists': False, 'content_b64': None, 'sha1': None}},
+    }
+    snap = Snapshot.from_result(result, NGINX_CONF)
+    assert snap.realpath('/etc/nginx/sites-enabled/a') == '/srv/a'
+    assert snap.realpath('/etc/nginx/sites-enabled/b') == '/etc/nginx/sites-available/b'
+    assert snap.realpath('/etc/nginx/conf.d/c.conf') == '/etc/nginx/conf.d/c.conf'
+    assert snap.realpath('/etc/nginx/other') == '/etc/nginx/other'
+    assert snap.before('/etc/nginx/sites-enabled/a') == b'x'
+
+
+def test_snapshot_tree_of_other_files_keeps_the_links():
+    snap = Snapshot(DEBIAN12, NGINX_CONF, {NGINX_CONF: 'http {\n    include /etc/nginx/sites-enabled/*;\n}\n'}, {},
+                    real={'/etc/nginx/sites-enabled/a': '/etc/nginx/sites-available/a'})
+    tree = snap.tree({NGINX_CONF: 'http {\n    include /etc/nginx/sites-enabled/*;\n}\n',
+                      '/etc/nginx/sites-enabled/a': 'upstream a {\n    server 10.0.0.1:80;\n}\n'})
+    assert sorted(tree.upstreams) == ['a']
+    assert tree.aliases('/etc/nginx/sites-available/a') == ['/etc/nginx/sites-available/a',
+                                                            '/etc/nginx/sites-enabled/a']
+    assert snap.tree().upstreams == {}
+
+
+@pytest.mark.parametrize('options, kind, name, path', [
+    ({'conf_dir': '/etc/nginx/conf.d/'}, 'upstream', 'app', '/etc/nginx/conf.d/app.conf'),
+    ({'conf_dir': '/etc/nginx//conf.d/./'}, 'vhost', 'shop', '/etc/nginx/conf.d/shop.vhost.conf'),
+    ({'path': '/etc/nginx/sites-enabled/../sites-available/shop'}, 'vhost', 'shop',
+     '/etc/nginx/sites-available/shop'),
+    ({'conf_dir': '/srv/ngx/'}, 'log_format', 'main', '/srv/ngx/00-log-format-main.conf'),
+])
+def test_target_path_is_normalized(options, kind, name, path):
+    assert _engine.target_path(options, name, kind) == path

@@ -244,7 +244,7 @@ def test_vhost_to_upstream_removed_in_same_call_refused():
     assert refusal(InspectError, snap=snap,
                    upstreams=[{'name': 'app', 'state': 'absent'}], vhosts=[{'name': 'shop', 'upstream': 'app'}]) == (
         "upstreams[0].state: 'absent' cannot remove upstream 'app': proxy_pass still refers to it at "
-        "/etc/nginx/conf.d/shop.vhost.conf:6; change those proxy_pass lines first, or set force: true.")
+        "/etc/nginx/conf.d/shop.vhost.conf:7; change those proxy_pass lines first, or set force: true.")
 
 
 def test_access_log_with_undefined_format_refused():
@@ -271,7 +271,7 @@ def test_access_log_format_read_later_refused():
     assert refusal(InspectError, snap=snap, upstreams=[up('app')], vhosts=[
         {'name': 'shop', 'upstream': 'app', 'access_log': {'path': '/var/log/x.log', 'format': 'late'}}]) == (
         "vhosts[0].access_log.format: 'late' is defined in /etc/nginx/conf.d/zz-formats.conf:1, "
-        "which Nginx reads after its use at /etc/nginx/conf.d/shop.vhost.conf:5; put the log_format in a file that "
+        "which Nginx reads after its use at /etc/nginx/conf.d/shop.vhost.conf:6; put the log_format in a file that "
         "sorts before the vhost (log_format writes 00-log-format-NAME.conf).")
 
 
@@ -505,3 +505,300 @@ def test_websocket_map_must_be_read_in_http():
         _engine.plan_site(items, snap, CD)
     assert str(exc.value).startswith(
         'conf_dir: /etc/nginx/conf.d/00-balancer-websocket-map.conf is not included by /etc/nginx/nginx.conf')
+
+
+# --------------------------------------------------------------------------
+# ownership: a file without the header is never replaced or removed without force
+# --------------------------------------------------------------------------
+
+HEADER = '# Managed by balancer.nginx (Ansible collection): changes made by hand are overwritten.\n'
+HAND_APP = b'upstream app {\n    server 10.0.0.1:80;\n}\n'
+NOT_OURS = ('which balancer.nginx did not write (its first line is not the "# Managed by balancer.nginx (A..." '
+            'header), so nothing was changed')
+
+
+def owned(kind, name, text):
+    """Bytes of a file the collection wrote for item ``kind`` ``name``."""
+    return (HEADER + '# balancer.nginx item: %s %s\n' % (kind, name) + text).encode('utf-8')
+
+
+def on_proxy(files, real=None, main=MAIN):
+    """A snapshot where ``files`` ({path: bytes}) exist, are read by Nginx and were asked for."""
+    all_files = {NGINX_CONF: main}
+    all_files.update((path, data.decode('utf-8')) for path, data in files.items())
+    current = dict((path, {'exists': True, 'content': data}) for path, data in files.items())
+    return _engine.Snapshot(NginxInfo((1, 22, 1), False), NGINX_CONF, all_files, current, real=real)
+
+
+def test_hand_written_file_is_not_replaced_without_force():
+    assert refusal(InspectError, snap=on_proxy({CD + '/app.conf': HAND_APP}), upstreams=[up('app')]) == (
+        'upstreams[0].name: would replace /etc/nginx/conf.d/app.conf, ' + NOT_OURS + '; leave that file alone by '
+        'giving the item another name or path, or set force: true to take it over.')
+
+
+def test_hand_written_file_at_an_explicit_path_is_not_replaced_without_force():
+    path = '/etc/nginx/sites-enabled/shop'
+    snap = on_proxy({path: b'server {\n    listen 80;\n}\n'})
+    literal = [{'path': '/', 'pass': 'http://127.0.0.1:8080'}]
+    assert refusal(InspectError, snap=snap, vhosts=[{'name': 'shop', 'path': path, 'locations': literal}]) == (
+        'vhosts[0].path: would replace /etc/nginx/sites-enabled/shop, ' + NOT_OURS + '; leave that file alone by '
+        'giving the item another name or path, or set force: true to take it over.')
+
+
+def test_hand_written_file_is_not_removed_without_force():
+    snap = on_proxy({CD + '/app.conf': HAND_APP})
+    assert refusal(InspectError, snap=snap, upstreams=[{'name': 'app', 'state': 'absent'}]) == (
+        'upstreams[0].state: would remove /etc/nginx/conf.d/app.conf, ' + NOT_OURS + '; leave that file alone by '
+        'giving the item another name, or set force: true to remove it.')
+    assert refusal(InspectError, snap=on_proxy({CD + '/shop.vhost.conf': b'server {\n}\n'}),
+                   vhosts=[{'name': 'shop', 'state': 'absent'}]) == (
+        'vhosts[0].state: would remove /etc/nginx/conf.d/shop.vhost.conf, ' + NOT_OURS + '; leave that file alone '
+        'by giving the item another name, or set force: true to remove it.')
+
+
+def test_one_hand_written_file_refuses_the_whole_site():
+    # the first items are fine; nothing at all is planned
+    snap = on_proxy({CD + '/shop.vhost.conf': b'server {\n    listen 80;\n}\n'})
+    assert refusal(InspectError, snap=snap, upstreams=[up('app'), up('api')],
+                   vhosts=[{'name': 'api', 'upstream': 'api'}, {'name': 'shop', 'upstream': 'app'}]) == (
+        'vhosts[1].name: would replace /etc/nginx/conf.d/shop.vhost.conf, ' + NOT_OURS + '; leave that file alone '
+        'by giving the item another name or path, or set force: true to take it over.')
+
+
+def test_hand_written_websocket_map_is_not_replaced_without_force():
+    snap = on_proxy({WS_MAP: b'map $http_upgrade $connection_upgrade {\n    default upgrade;\n}\n'})
+    assert refusal(InspectError, snap=snap, upstreams=[up('chat')],
+                   vhosts=[{'name': 'chat', 'locations': [{'path': '/', 'upstream': 'chat', 'websocket': True}]}]) == (
+        'conf_dir: would replace /etc/nginx/conf.d/00-balancer-websocket-map.conf, ' + NOT_OURS + '; leave that '
+        'file alone by giving the item another name or path, or set force: true to take it over.')
+
+
+@pytest.mark.parametrize('before', [
+    HAND_APP,
+    b'',
+    b'# written by hand\nupstream APP {\n    least_conn;\n    server 10.0.0.1:80 weight=2 max_fails=0;\n}\n',
+], ids=['plain', 'empty', 'comment-case-method'])
+def test_force_takes_over_a_plain_hand_written_upstream(before):
+    result = plan(on_proxy({CD + '/app.conf': before}), force=True, upstreams=[up('app')])
+    assert [(c.path, c.before, c.after) for c in result.changes] == [
+        (CD + '/app.conf', before,
+         HEADER + '# balancer.nginx item: upstream app\nupstream app {\n    server 10.0.0.1:80;\n}\n')]
+
+
+def test_force_removes_a_hand_written_file_whatever_it_holds():
+    before = HAND_APP + b'upstream other {\n    server 10.0.0.2:80;\n    health_check;\n}\n'
+    result = plan(on_proxy({CD + '/app.conf': before}), force=True, upstreams=[{'name': 'app', 'state': 'absent'}])
+    assert [(c.path, c.before, c.after, c.changed) for c in result.changes] == [(CD + '/app.conf', before, None, True)]
+
+
+@pytest.mark.parametrize('before, lost', [
+    (b'upstream app {\n    server 10.0.0.1:80;\n    health_check;\n}\n', '"health_check" at line 3'),
+    (b'upstream app {\n    server 10.0.0.1:80;\n}\nupstream other {\n    server 10.0.0.2:80;\n}\n',
+     '"upstream other" at line 4'),
+    (b'upstream app {\n    server 10.0.0.1:80 foo=1;\n    include /etc/nginx/more.conf;\n}\n',
+     '"server 10.0.0.1:80 foo=1" at line 2, "include /etc/nginx/more.conf" at line 3'),
+], ids=['health_check', 'second-upstream', 'server-param-and-include'])
+def test_force_refuses_a_takeover_that_would_drop_directives(before, lost):
+    assert refusal(InspectError, snap=on_proxy({CD + '/app.conf': before}), force=True, upstreams=[up('app')]) == (
+        'upstreams[0].name: cannot take over /etc/nginx/conf.d/app.conf: it holds what the upstream options cannot '
+        'express, which would be dropped: %s; move those lines to a file of their own (or delete them) first; '
+        'nothing was changed.' % lost)
+
+
+def test_force_refuses_a_vhost_takeover_with_root():
+    before = (b'server {\n'
+              b'    listen 80;\n'
+              b'    root /var/www;\n'
+              b'    location / {\n'
+              b'        proxy_pass http://app;\n'
+              b'    }\n'
+              b'}\n')
+    assert refusal(InspectError, snap=on_proxy({CD + '/www.vhost.conf': before}), force=True,
+                   upstreams=[up('app')], vhosts=[{'name': 'www', 'upstream': 'app'}]) == (
+        'vhosts[0].name: cannot take over /etc/nginx/conf.d/www.vhost.conf: it holds what the vhost options cannot '
+        'express, which would be dropped: "root /var/www" at line 3; move those lines to a file of their own (or '
+        'delete them) first; nothing was changed.')
+
+
+def test_force_takes_over_a_vhost_the_options_express():
+    before = (b'server {\n'
+              b'    listen 80;\n'
+              b'    server_name www.example.com;\n'
+              b'    location / {\n'
+              b'        proxy_pass http://app;\n'
+              b'        proxy_set_header Host $host;\n'
+              b'    }\n'
+              b'}\n')
+    result = plan(on_proxy({CD + '/www.vhost.conf': before}), force=True, upstreams=[up('app')],
+                  vhosts=[{'name': 'www', 'upstream': 'app', 'server_name': 'www.example.com'}])
+    change = [c for c in result.changes if c.path == CD + '/www.vhost.conf'][0]
+    assert change.before == before
+    assert change.after.startswith(HEADER + '# balancer.nginx item: vhost www\nserver {\n')
+
+
+def test_force_refuses_a_log_format_takeover_with_another_directive():
+    path = CD + '/00-log-format-main.conf'
+    before = b"log_format main '$status';\naccess_log off;\n"
+    assert refusal(InspectError, snap=on_proxy({path: before}), force=True,
+                   log_formats=[{'name': 'main', 'format': '$status'}]) == (
+        'log_formats[0].name: cannot take over /etc/nginx/conf.d/00-log-format-main.conf: it holds what the log '
+        'format options cannot express, which would be dropped: "access_log off" at line 2; move those lines to a '
+        'file of their own (or delete them) first; nothing was changed.')
+
+
+# -- identity: a managed file names the item it holds --------------------------------
+
+WWW_VHOST = owned('vhost', 'www', 'server {\n    listen 80;\n}\n')
+
+
+def test_an_upstream_never_replaces_the_vhost_of_the_same_file():
+    # upstream "www.vhost" and vhost "www" both map to www.vhost.conf
+    assert refusal(InspectError, snap=on_proxy({CD + '/www.vhost.conf': WWW_VHOST}),
+                   upstreams=[up('www.vhost')]) == (
+        "upstreams[0].name: would replace /etc/nginx/conf.d/www.vhost.conf, which holds the vhost 'www'; two items "
+        "never share a file, so nothing was changed; rename one of them or give it its own path (or set force: true "
+        "to replace it).")
+
+
+def test_an_upstream_never_removes_the_vhost_of_the_same_file():
+    assert refusal(InspectError, snap=on_proxy({CD + '/www.vhost.conf': WWW_VHOST}),
+                   upstreams=[{'name': 'www.vhost', 'state': 'absent'}]) == (
+        "upstreams[0].state: would remove /etc/nginx/conf.d/www.vhost.conf, which holds the vhost 'www'; two items "
+        "never share a file, so nothing was changed; rename one of them or give it its own path (or set force: true "
+        "to remove it).")
+
+
+@pytest.mark.parametrize('owner, label', [
+    (('upstream', 'other'), "the upstream 'other'"),
+    (('log_format', 'app'), "the log format 'app'"),
+    (('map', 'websocket'), "the websocket map 'websocket'"),
+    (('widget', 'x'), "the widget 'x'"),
+])
+def test_a_managed_file_of_another_item_is_refused(owner, label):
+    snap = on_proxy({CD + '/app.conf': owned(owner[0], owner[1], 'upstream app {\n    server 10.0.0.1:80;\n}\n')})
+    assert refusal(InspectError, snap=snap, upstreams=[up('app')]) == (
+        "upstreams[0].name: would replace /etc/nginx/conf.d/app.conf, which holds %s; two items never share a file, "
+        "so nothing was changed; rename one of them or give it its own path (or set force: true to replace it)."
+        % label)
+
+
+def test_force_replaces_a_managed_file_of_another_item():
+    result = plan(on_proxy({CD + '/www.vhost.conf': WWW_VHOST}), force=True, upstreams=[up('www.vhost')])
+    assert [(c.path, c.before, c.after) for c in result.changes] == [
+        (CD + '/www.vhost.conf', WWW_VHOST,
+         HEADER + '# balancer.nginx item: upstream www.vhost\nupstream www.vhost {\n    server 10.0.0.1:80;\n}\n')]
+
+
+@pytest.mark.parametrize('before', [
+    owned('upstream', 'app', 'upstream app {\n    server 10.0.0.9:80;\n}\n'),
+    owned('upstream', 'APP', 'upstream APP {\n    server 10.0.0.9:80;\n}\n'),       # names ignore case
+    (HEADER + 'upstream app {\n    server 10.0.0.9:80;\n}\n').encode(),             # written before item lines
+], ids=['same', 'other-case', 'no-item-line'])
+def test_the_item_s_own_managed_file_is_replaced(before):
+    result = plan(on_proxy({CD + '/app.conf': before}), upstreams=[up('app')])
+    assert [(c.path, c.before, c.changed) for c in result.changes] == [(CD + '/app.conf', before, True)]
+
+
+def test_vhost_names_do_not_ignore_case():
+    before = owned('vhost', 'WWW', 'server {\n    listen 80;\n}\n')
+    assert refusal(InspectError, snap=on_proxy({CD + '/www.vhost.conf': before}), upstreams=[up('app')],
+                   vhosts=[{'name': 'www', 'upstream': 'app'}]) == (
+        "vhosts[0].name: would replace /etc/nginx/conf.d/www.vhost.conf, which holds the vhost 'WWW'; two items "
+        "never share a file, so nothing was changed; rename one of them or give it its own path (or set force: true "
+        "to replace it).")
+
+
+def test_upstream_names_repeated_in_another_case_are_refused():
+    with pytest.raises(ModelError) as info:
+        _engine.describe(CD, upstreams=[up('app'), up('APP')])
+    assert str(info.value) == ("upstreams[1].name: 'APP' repeats upstreams[0].name (Nginx compares upstream names "
+                               "ignoring letter case); describe each upstream once.")
+
+
+def test_upstream_defined_by_hand_in_another_case_is_a_duplicate():
+    snap = snapshot({'/etc/nginx/sites-enabled/hand': 'upstream APP {\n    server 1.2.3.4;\n}\n'})
+    assert refusal(InspectError, snap=snap, upstreams=[up('app')]) == (
+        "upstreams[0].name: 'app' is already defined as an upstream in /etc/nginx/sites-enabled/hand:1; remove it "
+        "there, or choose another name.")
+
+
+def test_vhost_to_an_upstream_in_another_case_is_accepted():
+    result = plan(upstreams=[up('App')], vhosts=[{'name': 'shop', 'upstream': 'app'}])
+    assert 'proxy_pass http://app;' in files_of(result)[CD + '/shop.vhost.conf']
+
+
+# --------------------------------------------------------------------------
+# symbolic links, staging and backup files
+# --------------------------------------------------------------------------
+
+def test_two_items_writing_one_file_through_a_link_are_refused():
+    snap = _engine.Snapshot(NginxInfo((1, 22, 1), False), NGINX_CONF, {NGINX_CONF: MAIN}, {
+        '/etc/nginx/sites-enabled/a': {'exists': True, 'content': None, 'real': '/etc/nginx/sites-available/a'},
+        '/etc/nginx/sites-available/a': {'exists': False, 'content': None}})
+    literal = [{'path': '/', 'pass': 'http://127.0.0.1:8080'}]
+    assert refusal(InspectError, snap=snap, vhosts=[
+        {'name': 'a', 'path': '/etc/nginx/sites-enabled/a', 'locations': literal},
+        {'name': 'b', 'path': '/etc/nginx/sites-available/a', 'locations': literal}]) == (
+        "vhosts[1].path: 'b' writes /etc/nginx/sites-available/a, the same file as vhosts[0].name (through a "
+        "symbolic link); give each item its own file.")
+
+
+def test_a_file_written_through_a_link_counts_as_included():
+    # Debian: sites-enabled/shop -> sites-available/shop; the vhost writes the target, which Nginx reads via the link
+    target = '/etc/nginx/sites-available/shop'
+    before = owned('vhost', 'shop', 'server {\n    listen 80;\n}\n')
+    snap = _engine.Snapshot(NginxInfo((1, 22, 1), False), NGINX_CONF,
+                            {NGINX_CONF: MAIN, '/etc/nginx/sites-enabled/shop': before.decode()},
+                            {target: {'exists': True, 'content': before}},
+                            real={'/etc/nginx/sites-enabled/shop': target})
+    result = plan(snap, upstreams=[up('app')], vhosts=[{'name': 'shop', 'upstream': 'app', 'path': target}])
+    assert [(c.path, c.changed) for c in result.changes] == [(CD + '/app.conf', True), (target, True)]
+    # without the link Nginx would never read it
+    snap.real = {}
+    assert refusal(InspectError, snap=snap, upstreams=[up('app')],
+                   vhosts=[{'name': 'shop', 'upstream': 'app', 'path': target}]).startswith(
+        'vhosts[0].path: /etc/nginx/sites-available/shop is not included by /etc/nginx/nginx.conf')
+
+
+def test_candidate_tree_replaces_a_file_under_every_name_nginx_reads_it_by():
+    target = '/etc/nginx/sites-available/app'
+    old = owned('upstream', 'app', 'upstream app {\n    server 10.0.0.9:80;\n}\n')
+    snap = _engine.Snapshot(NginxInfo((1, 22, 1), False), NGINX_CONF,
+                            {NGINX_CONF: MAIN, '/etc/nginx/sites-enabled/app': old.decode()},
+                            {target: {'exists': True, 'content': old}}, real={'/etc/nginx/sites-enabled/app': target})
+    # removing the target removes what Nginx read through the link: the group is gone
+    tree = _engine.candidate_tree(snap, [_engine.FileChange(target, old, None)])
+    assert tree.upstream_definitions('app') == []
+    new = 'upstream app {\n    server 10.0.0.1:80;\n}\n'
+    tree = _engine.candidate_tree(snap, [_engine.FileChange(target, old, new)])
+    assert [s.where() for s in tree.upstream_definitions('app')] == ['/etc/nginx/sites-enabled/app:1']
+    assert tree.upstream_definitions('app')[0].block[0]['args'] == ['10.0.0.1:80']
+
+
+def test_staging_files_read_by_an_include_are_refused():
+    main = MAIN.replace('    include /etc/nginx/sites-enabled/*;\n', '    include /etc/nginx/conf.d/.*;\n')
+    assert refusal(InspectError, snap=snapshot({NGINX_CONF: main}), upstreams=[up('app')]) == (
+        'conf_dir: hidden staging files such as /etc/nginx/conf.d/.balancer-staging.tmp would be read by "include '
+        '/etc/nginx/conf.d/.*" at /etc/nginx/nginx.conf:5; narrow that include to the files it means (e.g. *.conf): '
+        'balancer.nginx stages each file as a hidden file next to it before the atomic rename.')
+
+
+def plan_with_backup(snap, backup_dir, **groups):
+    items = _engine.describe(CD, **groups)
+    return _engine.plan_site(items, snap, CD, backup_dir=backup_dir)
+
+
+def test_backup_dir_read_by_an_include_is_refused():
+    path = '/etc/nginx/sites-enabled/shop'
+    before = owned('vhost', 'shop', 'server {\n    listen 80;\n}\n')
+    snap = on_proxy({path: before})
+    groups = dict(upstreams=[up('app')], vhosts=[{'name': 'shop', 'upstream': 'app', 'path': path}])
+    with pytest.raises(InspectError) as info:
+        plan_with_backup(snap, '/', **groups)
+    assert str(info.value) == (
+        'backup_dir: backup copies such as /etc/nginx/sites-enabled/shop.20260101-000000.1~ would be read by '
+        '"include /etc/nginx/sites-enabled/*" at /etc/nginx/nginx.conf:5; choose a backup_dir that no include of '
+        'the configuration reads, such as /var/backups/balancer-nginx.')
+    assert plan_with_backup(snap, '/var/backups/balancer-nginx', **groups).changed
+    # nothing is backed up when nothing is replaced: no check
+    assert plan_with_backup(on_proxy({}), '/', **groups).changed

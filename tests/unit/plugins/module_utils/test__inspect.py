@@ -351,3 +351,158 @@ def test_check_roundtrip_refuses_a_different_text():
         _inspect.check_roundtrip('upstream a {\n    server b:80;\n}\n', payload)
     assert str(exc.value) == ('content: the rendered file parses back to something else than the model; '
                               'report this as a bug in balancer.nginx.')
+
+
+# -- upstream names: letter case, http and stream ----------------------------------
+
+CASES_MAIN = ('events {}\n'
+              'http {\n'
+              '    include /etc/nginx/conf.d/*.conf;\n'
+              '}\n'
+              'stream {\n'
+              '    include /etc/nginx/stream.d/*.conf;\n'
+              '}\n')
+CASES_FILES = {
+    NGINX_CONF: CASES_MAIN,
+    '/etc/nginx/conf.d/shop.conf': ('upstream Shop {\n    server 10.0.0.1:80;\n}\n'
+                                    'server {\n    location / {\n        proxy_pass http://SHOP/;\n    }\n}\n'),
+    '/etc/nginx/stream.d/db.conf': ('upstream shop {\n    server 10.0.0.2:5432;\n}\n'
+                                    'upstream db {\n    server 10.0.0.3:5432;\n}\n'
+                                    'server {\n    listen 5432;\n    proxy_pass db;\n}\n'),
+}
+
+
+def test_upstream_names_ignore_letter_case():
+    tree = ConfigTree(CASES_FILES, NGINX_CONF)
+    assert sorted(tree.upstreams) == ['shop']
+    for name in ('shop', 'Shop', 'SHOP'):
+        assert [s.where() for s in tree.upstream_definitions(name)] == ['/etc/nginx/conf.d/shop.conf:1']
+        assert [s.where() for s in tree.references(name)] == ['/etc/nginx/conf.d/shop.conf:6']
+
+
+def test_http_and_stream_upstreams_are_separate_namespaces():
+    tree = ConfigTree(CASES_FILES, NGINX_CONF)
+    assert sorted(tree.stream_upstreams) == ['db', 'shop']
+    assert [s.where() for s in tree.stream_upstreams['shop']] == ['/etc/nginx/stream.d/db.conf:1']
+    # a stream group is no http group, and a stream proxy_pass is no reference of an http group
+    assert tree.upstream_definitions('db') == []
+    assert tree.references('db') == []
+    assert [p.where() for p in tree.proxy_passes] == ['/etc/nginx/conf.d/shop.conf:6']
+    # the same name in both contexts is no duplicate
+    assert check_unique_upstream(tree, 'shop', '/etc/nginx/conf.d/shop.conf') is None
+
+
+def test_check_unique_upstream_in_another_letter_case():
+    tree = ConfigTree(CASES_FILES, NGINX_CONF)
+    with pytest.raises(InspectError) as exc:
+        check_unique_upstream(tree, 'SHOP', '/etc/nginx/conf.d/other.conf')
+    assert str(exc.value) == ("name: 'SHOP' is already defined as an upstream in /etc/nginx/conf.d/shop.conf:1; "
+                              'remove it there, or choose another name.')
+
+
+# -- symbolic links: a file included through a link counts as included -----------
+
+LINK_FILES = {
+    NGINX_CONF: 'events {}\nhttp {\n    include /etc/nginx/sites-enabled/*;\n}\n',
+    '/etc/nginx/sites-enabled/shop': 'upstream shop {\n    server 10.0.0.1:80;\n}\n',
+}
+LINK_REAL = {'/etc/nginx/sites-enabled/shop': '/etc/nginx/sites-available/shop'}
+
+
+def test_aliases_of_a_linked_file():
+    tree = ConfigTree(LINK_FILES, NGINX_CONF, LINK_REAL)
+    assert tree.aliases('/etc/nginx/sites-available/shop') == ['/etc/nginx/sites-available/shop',
+                                                               '/etc/nginx/sites-enabled/shop']
+    assert tree.aliases('/etc/nginx/sites-enabled/shop') == ['/etc/nginx/sites-enabled/shop']
+    assert tree.aliases('/etc/nginx/sites-available/other') == ['/etc/nginx/sites-available/other']
+
+
+def test_a_file_included_through_a_link_is_included():
+    tree = ConfigTree(LINK_FILES, NGINX_CONF, LINK_REAL)
+    assert [(c, s.where()) for c, s in tree.contexts_for('/etc/nginx/sites-available/shop')] == [
+        (('http',), '/etc/nginx/nginx.conf:3')]
+    assert check_http_context(tree, '/etc/nginx/sites-available/shop') is None
+    # without the link it is not
+    with pytest.raises(InspectError) as exc:
+        check_http_context(ConfigTree(LINK_FILES, NGINX_CONF), '/etc/nginx/sites-available/shop')
+    assert str(exc.value) == (
+        'path: /etc/nginx/sites-available/shop is not included by /etc/nginx/nginx.conf, so Nginx would never '
+        'read it; write it into a directory that the http block includes (conf_dir), or add '
+        '"include /etc/nginx/sites-available/*.conf;" inside http {}.')
+
+
+def test_check_http_context_with_the_real_path_of_a_file_that_does_not_exist_yet():
+    tree = ConfigTree(LINK_FILES, NGINX_CONF, dict(LINK_REAL, **{
+        '/etc/nginx/sites-enabled/new': '/etc/nginx/sites-available/new'}))
+    assert check_http_context(tree, '/etc/nginx/sites-available/new', real='/etc/nginx/sites-available/new') is None
+
+
+def test_the_group_in_its_own_file_reached_through_a_link_is_not_a_duplicate():
+    tree = ConfigTree(LINK_FILES, NGINX_CONF, LINK_REAL)
+    assert check_unique_upstream(tree, 'shop', '/etc/nginx/sites-available/shop') is None
+    with pytest.raises(InspectError) as exc:
+        check_unique_upstream(ConfigTree(LINK_FILES, NGINX_CONF), 'shop', '/etc/nginx/sites-available/shop')
+    assert str(exc.value) == ("name: 'shop' is already defined as an upstream in /etc/nginx/sites-enabled/shop:1; "
+                              'remove it there, or choose another name.')
+
+
+# -- files no include may read (staging, backups) ---------------------------------
+
+def test_check_included_nowhere():
+    files = {NGINX_CONF: 'events {}\nhttp {\n    include /etc/nginx/conf.d/*.conf;\n    include /srv/*;\n}\n'}
+    tree = ConfigTree(files, NGINX_CONF)
+    # '*' matches no leading dot, as Nginx's glob: hidden staging files are never read
+    assert _inspect.check_included_nowhere(tree, '/etc/nginx/conf.d/.balancer-staging.tmp', 'conf_dir',
+                                           'hidden staging files', 'narrow it') is None
+    assert _inspect.check_included_nowhere(tree, '/var/backups/x.conf~', 'backup_dir', 'backup copies',
+                                           'move it') is None
+    with pytest.raises(InspectError) as exc:
+        _inspect.check_included_nowhere(tree, '/srv/app.conf.20260101-000000.1~', 'backup_dir', 'backup copies',
+                                        'choose another backup_dir')
+    assert str(exc.value) == ('backup_dir: backup copies such as /srv/app.conf.20260101-000000.1~ would be read by '
+                              '"include /srv/*" at /etc/nginx/nginx.conf:4; choose another backup_dir.')
+
+
+# -- what a takeover (force) would drop -----------------------------------------------
+
+@pytest.mark.parametrize('kind, name, text, lost', [
+    # what the options express: nothing lost (comments are no directives)
+    ('upstream', 'app', 'upstream app {\n    server 10.0.0.1:80 weight=2;\n    keepalive 8;\n}\n', []),
+    ('upstream', 'app', '# by hand\nupstream APP {\n    least_conn;\n    server a:80;\n}\n', []),
+    ('upstream', 'app', '', []),
+    ('log_format', 'main', "log_format main escape=json '$status';\n", []),
+    ('vhost', 'www', ('server {\n    listen 80;\n    server_name www.example.com;\n    access_log /l main;\n'
+                      '    location / {\n        proxy_pass http://app;\n        proxy_set_header Host $host;\n'
+                      '        proxy_read_timeout 30s;\n    }\n}\n'), []),
+    # what they cannot
+    ('upstream', 'app', 'upstream app {\n    server 10.0.0.1:80;\n    health_check;\n}\n',
+     ['"health_check" at line 3']),
+    ('upstream', 'app', 'upstream app {\n    server 10.0.0.1:80 foo=1;\n}\n', ['"server 10.0.0.1:80 foo=1" at line 2']),
+    ('upstream', 'app', 'upstream app {\n    server 10.0.0.1:80;\n    include /etc/nginx/more.conf;\n}\n',
+     ['"include /etc/nginx/more.conf" at line 3']),
+    ('upstream', 'app', 'upstream app {\n    server a:80;\n}\nupstream other {\n    server b:80;\n}\n',
+     ['"upstream other" at line 4']),
+    ('upstream', 'app', 'upstream app {\n    server a:80;\n}\nupstream app {\n    server b:80;\n}\n',
+     ['"upstream app" at line 4']),
+    ('upstream', 'app', 'upstream other {\n    server a:80;\n}\n', ['"upstream other" at line 1']),
+    ('upstream', 'app',
+     'upstream app {\n    server a:80;\n    zone app 64k;\n    hash $a;\n    server_tokens off;\n}\n',
+     ['"server_tokens off" at line 5']),
+    ('vhost', 'www', 'server {\n    listen 80;\n    root /var/www;\n}\n', ['"root /var/www" at line 3']),
+    ('vhost', 'www', ('server {\n    location / {\n        proxy_pass http://a;\n        proxy_buffering off;\n'
+                      '        location /x {\n        }\n    }\n}\nserver {\n}\n'),
+     ['"proxy_buffering off" at line 4', '"location /x" at line 5', '"server" at line 9']),
+    ('log_format', 'main', "log_format main '$a';\naccess_log off;\n", ['"access_log off" at line 2']),
+    ('log_format', 'main', "log_format other '$a';\n", ['"log_format other $a" at line 1']),
+    ('upstream', 'app', 'upstream app {\n    server %s:80;\n    fancy %s;\n}\n' % ('a' * 10, 'x' * 70),
+     ['"fancy %s..." at line 3' % ('x' * 51)]),
+], ids=lambda value: value if isinstance(value, str) and len(value) < 12 else None)
+def test_unexpressed(kind, name, text, lost):
+    assert _inspect.unexpressed(kind, name, text) == lost
+
+
+def test_unexpressed_syntax_error_is_named_by_its_line():
+    # as check_roundtrip does: the controller's temporary file is not shown, only the line
+    assert _inspect.unexpressed('upstream', 'app', 'upstream app {\n    server a:80;\n') == [
+        'a syntax error (unexpected end of file, expecting "}" at line 2)']
+

@@ -116,9 +116,10 @@ def with_plus():
 def test_describe_config_on_the_guide(guide):
     assert _inspect.describe_config(guide, OSS_122) == {
         'upstreams': {
-            'backend': {'file': UPSTREAM_FILE, 'line': 1, 'options': BACKEND_OPTIONS,
+            'backend': {'file': UPSTREAM_FILE, 'line': 1, 'options': BACKEND_OPTIONS, 'unknown': [],
                         'references': [{'file': SITE_FILE, 'line': 8}]},
         },
+        'stream_upstreams': {},
         'vhosts': [{
             'file': SITE_FILE, 'line': 1, 'server_name': ['app.example.com', 'www.app.example.com'],
             'listen': ['80', '[::]:80'],
@@ -133,6 +134,72 @@ def test_describe_config_on_the_guide(guide):
         'unsupported': [],
         'nginx': {'version': '1.22.1', 'plus': False},
     }
+
+
+STREAM_MAIN = ('events {}\n'
+               'http {\n'
+               '    include /etc/nginx/conf.d/*.conf;\n'
+               '}\n'
+               'stream {\n'
+               '    include /etc/nginx/stream.d/*.conf;\n'
+               '}\n')
+MIXED = {
+    NGINX_CONF: STREAM_MAIN,
+    '/etc/nginx/conf.d/shop.conf': ('upstream Shop {\n'
+                                    '    server 10.0.0.1:80 foo=1;\n'
+                                    '    health_check interval=5;\n'
+                                    '    include /etc/nginx/more.conf;\n'
+                                    '}\n'
+                                    'server {\n'
+                                    '    location / {\n'
+                                    '        proxy_pass http://shop;\n'
+                                    '    }\n'
+                                    '}\n'),
+    '/etc/nginx/stream.d/db.conf': ('upstream db {\n'
+                                    '    least_conn;\n'
+                                    '    server 10.0.0.2:5432;\n'
+                                    '}\n'
+                                    'server {\n'
+                                    '    listen 5432;\n'
+                                    '    proxy_pass db;\n'
+                                    '}\n'),
+}
+
+
+def test_describe_config_unknown_and_stream_upstreams():
+    result = _inspect.describe_config(ConfigTree(MIXED, NGINX_CONF), OSS_122)
+    assert result['upstreams'] == {
+        'Shop': {
+            'file': '/etc/nginx/conf.d/shop.conf', 'line': 1,
+            'options': {'method': 'round_robin', 'consistent': False, 'random_two': False, 'ntlm': False,
+                        'servers': [{'address': '10.0.0.1:80', 'backup': False, 'down': False, 'resolve': False,
+                                     'drain': False}]},
+            'unknown': [{'directive': 'server', 'args': ['10.0.0.1:80', 'foo=1'], 'line': 2},
+                        {'directive': 'health_check', 'args': ['interval=5'], 'line': 3},
+                        {'directive': 'include', 'args': ['/etc/nginx/more.conf'], 'line': 4}],
+            # proxy_pass http://shop refers to Shop: Nginx compares the names ignoring case
+            'references': [{'file': '/etc/nginx/conf.d/shop.conf', 'line': 8}],
+        },
+    }
+    assert result['stream_upstreams'] == {
+        'db': {
+            'file': '/etc/nginx/stream.d/db.conf', 'line': 1,
+            'options': {'method': 'least_conn', 'consistent': False, 'random_two': False, 'ntlm': False,
+                        'servers': [{'address': '10.0.0.2:5432', 'backup': False, 'down': False, 'resolve': False,
+                                     'drain': False}]},
+            'unknown': [],
+            'references': [],
+        },
+    }
+    assert result['undefined_upstreams'] == []
+
+
+def test_describe_config_only_upstream_ignores_case():
+    tree = ConfigTree(MIXED, NGINX_CONF)
+    result = _inspect.describe_config(tree, OSS_122, only_upstream='SHOP')
+    assert (list(result['upstreams']), result['stream_upstreams']) == (['Shop'], {})
+    result = _inspect.describe_config(tree, OSS_122, only_upstream='db')
+    assert (result['upstreams'], list(result['stream_upstreams'])) == ({}, ['db'])
 
 
 def test_options_feed_back_into_the_upstream_model(guide):

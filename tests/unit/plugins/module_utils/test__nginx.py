@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
 
 import pytest
 
@@ -154,7 +156,8 @@ def test_read_files_follows_includes_globs_and_skips_comments(conf_tree):
         root + '/after-quote.conf',
         root + '/snippets/x.conf',
     ]
-    assert files[root + '/conf.d/b.conf'] == 'upstream b { server 127.0.0.1:2; }\n'
+    assert files[root + '/conf.d/b.conf'] == b'upstream b { server 127.0.0.1:2; }\n'
+    assert all(isinstance(data, bytes) for data in files.values())
     assert missing == [root + '/missing.conf']
 
 
@@ -178,10 +181,25 @@ def test_read_files_main_config_missing(tmp_path):
     assert read_files(str(tmp_path / 'nginx.conf')) == ({}, [str(tmp_path / 'nginx.conf')])
 
 
-def test_read_files_undecodable_bytes_are_replaced(tmp_path):
-    (tmp_path / 'nginx.conf').write_bytes(b'events {}\n# caf\xe9\n')
+def test_read_files_keeps_every_byte(tmp_path):
+    # Latin-1, not UTF-8: Nginx accepts it, and the reader gives the bytes as they are
+    (tmp_path / 'nginx.conf').write_bytes(b'events {}\n# caf\xe9\ninclude %s/b.conf;\n' % str(tmp_path).encode())
+    (tmp_path / 'b.conf').write_bytes(b'# \xff\xfe\x00\n')
     files, missing = read_files(str(tmp_path / 'nginx.conf'))
-    assert files[str(tmp_path / 'nginx.conf')] == 'events {}\n# caf\ufffd\n'
+    assert files == {
+        str(tmp_path / 'nginx.conf'): b'events {}\n# caf\xe9\ninclude %s/b.conf;\n' % str(tmp_path).encode(),
+        str(tmp_path / 'b.conf'): b'# \xff\xfe\x00\n',
+    }
+    assert missing == []
+
+
+def test_read_files_follows_an_include_with_a_non_ascii_name(tmp_path):
+    # the file name is UTF-8 on disk ("café.conf"), as written in nginx.conf
+    (tmp_path / 'nginx.conf').write_bytes(b'include %s/caf\xc3\xa9.conf;\n' % str(tmp_path).encode())
+    (tmp_path / 'café.conf').write_bytes(b'upstream u { server 127.0.0.1:1; }\n')
+    files, missing = read_files(str(tmp_path / 'nginx.conf'))
+    assert missing == []
+    assert files[str(tmp_path / 'café.conf')] == b'upstream u { server 127.0.0.1:1; }\n'
 
 
 # -- nginx -t output -----------------------------------------------------------
@@ -240,51 +258,191 @@ def test_is_managed(text, managed):
 
 
 def test_managed_header_is_one_comment_line():
-    assert MANAGED_HEADER.startswith('# ') and '\n' not in MANAGED_HEADER
+    assert MANAGED_HEADER == '# Managed by balancer.nginx (Ansible collection): changes made by hand are overwritten.'
+
+
+def test_item_line():
+    assert _nginx.ITEM_LINE % ('upstream', 'app') == '# balancer.nginx item: upstream app'
+
+
+HEADER = '# Managed by balancer.nginx (Ansible collection): changes made by hand are overwritten.\n'
+
+
+@pytest.mark.parametrize('data, item', [
+    (HEADER + '# balancer.nginx item: upstream app\nupstream app {}\n', ('upstream', 'app')),
+    (HEADER + '# balancer.nginx item: vhost www\n', ('vhost', 'www')),
+    (HEADER + '# balancer.nginx item: log_format upstream_debug', ('log_format', 'upstream_debug')),
+    (HEADER + '# balancer.nginx item: map websocket\nmap $a $b {}\n', ('map', 'websocket')),
+    ((HEADER + '# balancer.nginx item: upstream App\r\nupstream App {}\r\n').replace('\n', '\r\n').encode(),
+     ('upstream', 'App')),
+    (HEADER.encode() + b'# balancer.nginx item: upstream app\n# caf\xe9\n', ('upstream', 'app')),
+    # managed, but written before item lines
+    (HEADER + 'upstream app {}\n', None),
+    (HEADER, None),
+    # the item line without the header, or not on the second line
+    ('# balancer.nginx item: upstream app\nupstream app {}\n', None),
+    (HEADER + '\n# balancer.nginx item: upstream app\n', None),
+    (HEADER + '# balancer.nginx item: upstream\n', None),
+    (HEADER + '# balancer.nginx item: upstream a b\n', None),
+    ('', None),
+    (b'', None),
+    (None, None),
+], ids=repr)
+def test_managed_item(data, item):
+    assert _nginx.managed_item(data) == item
 
 
 # -- the binary ------------------------------------------------------------------
 
 class FakeModule(object):
-    def __init__(self):
+    def __init__(self, found=None):
         self.calls = []
+        self.found = found
 
     def get_bin_path(self, name, required=False, opt_dirs=None):
         self.calls.append((name, required, opt_dirs))
-        return '/usr/sbin/' + name if name == 'nginx' else None
-
-    def run_command(self, args, errors=None):
-        self.calls.append((args, errors))
-        return 0, '', 'nginx version: nginx/1.22.1\n'
+        return self.found
 
     def fail_json(self, **kwargs):
         raise RuntimeError(kwargs['msg'])
 
 
-def test_find_binary_by_name_searches_the_sbin_dirs():
-    module = FakeModule()
-    assert _nginx.find_binary(module, 'nginx') == '/usr/sbin/nginx'
+def stub(tmp_path, body, name='nginx'):
+    """An executable shell script standing in for nginx."""
+    path = tmp_path / name
+    path.write_text('#!/bin/sh\n' + body)
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_find_binary_by_name_searches_the_sbin_dirs(tmp_path):
+    exe = stub(tmp_path, 'exit 0\n')
+    module = FakeModule(found=exe)
+    assert _nginx.find_binary(module, 'nginx') == exe
     assert module.calls == [('nginx', False, ['/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin',
                                               '/opt/nginx/sbin'])]
+
+
+def test_find_binary_by_name_not_found():
+    assert _nginx.find_binary(FakeModule(found=None), 'nginx') is None
+
+
+def test_find_binary_by_name_refuses_a_directory(tmp_path):
+    (tmp_path / 'nginx').mkdir()
+    assert _nginx.find_binary(FakeModule(found=str(tmp_path / 'nginx')), 'nginx') is None
 
 
 def test_find_binary_absolute_path(tmp_path):
     exe = tmp_path / 'nginx'
     exe.write_text('#!/bin/sh\n')
-    assert _nginx.find_binary(FakeModule(), str(exe)) is None
+    module = FakeModule()
+    assert _nginx.find_binary(module, str(exe)) is None
     exe.chmod(0o755)
-    assert _nginx.find_binary(FakeModule(), str(exe)) == str(exe)
+    assert _nginx.find_binary(module, str(exe)) == str(exe)
+    assert module.calls == []
+
+
+def test_find_binary_absolute_path_refuses_a_directory(tmp_path):
+    # a directory is "executable" (searchable) too
+    assert os.access(str(tmp_path), os.X_OK)
+    assert _nginx.find_binary(FakeModule(), str(tmp_path)) is None
 
 
 def test_require_binary_fails_with_the_name():
     with pytest.raises(RuntimeError) as exc:
         _nginx.require_binary(FakeModule(), 'openresty')
-    assert str(exc.value) == ("nginx_binary: 'openresty' was not found (or is not executable) on the host; "
+    assert str(exc.value) == ("nginx_binary: 'openresty' was not found as an executable file on the host; "
                               'install nginx or set nginx_binary to the path of the nginx executable.')
 
 
-def test_run_goes_through_the_binary():
-    module = FakeModule()
-    assert _nginx.run(module, '/opt/nginx/sbin/nginx', ['-t', '-c', '/etc/nginx/nginx.conf']) == (
-        0, '', 'nginx version: nginx/1.22.1\n')
-    assert module.calls == [(['/opt/nginx/sbin/nginx', '-t', '-c', '/etc/nginx/nginx.conf'], 'surrogate_or_replace')]
+def test_require_binary_names_a_directory(tmp_path):
+    with pytest.raises(RuntimeError) as exc:
+        _nginx.require_binary(FakeModule(), str(tmp_path))
+    assert str(exc.value) == ("nginx_binary: '%s' is a directory, not an executable file on the host; "
+                              'install nginx or set nginx_binary to the path of the nginx executable.' % tmp_path)
+
+
+def test_require_binary_returns_the_path(tmp_path):
+    exe = stub(tmp_path, 'exit 0\n')
+    assert _nginx.require_binary(FakeModule(), exe) == exe
+
+
+# -- run: a stub nginx in tmp_path -------------------------------------------------
+
+def test_run_passes_the_arguments_and_returns_bytes(tmp_path):
+    exe = stub(tmp_path, 'printf "%s|" "$@"\nprintf "nginx: [emerg] caf\\351\\n" >&2\nexit 1\n')
+    assert _nginx.run(exe, ['-t', '-c', '/etc/nginx/nginx.conf'], 10) == (
+        1, b'-t|-c|/etc/nginx/nginx.conf|', b'nginx: [emerg] caf\xe9\n')
+
+
+def test_run_exit_status(tmp_path):
+    exe = stub(tmp_path, 'echo "nginx version: nginx/1.22.1" >&2\nexit 0\n')
+    assert _nginx.run(exe, ['-V'], 10) == (0, b'', b'nginx version: nginx/1.22.1\n')
+    exe = stub(tmp_path, 'exit 7\n', name='other')
+    assert _nginx.run(exe, ['-t']) == (7, b'', b'')
+
+
+def test_run_gives_nginx_no_stdin(tmp_path):
+    exe = stub(tmp_path, 'cat\necho done\n')
+    assert _nginx.run(exe, [], 10) == (0, b'done\n', b'')
+
+
+def test_run_runs_nginx_in_a_session_of_its_own(tmp_path):
+    exe = stub(tmp_path, 'cut -d " " -f 6 /proc/$$/stat\n')   # the session id (comm is "(nginx)": no space)
+    rc, out, err = _nginx.run(exe, [], 10)
+    assert rc == 0
+    assert int(out) != os.getsid(0)
+
+
+def test_run_timeout_kills_nginx_and_what_it_started(tmp_path):
+    pids = tmp_path / 'pids'
+    exe = stub(tmp_path, 'sleep 30 &\necho $! > %s\nsleep 30\n' % pids)
+    started = time.monotonic()
+    with pytest.raises(_nginx.NginxTimeout) as exc:
+        _nginx.run(exe, ['-t', '-c', '/etc/nginx/nginx.conf'], 1)
+    assert time.monotonic() - started < 10
+    assert str(exc.value) == (
+        'nginx_timeout: "nginx -t -c /etc/nginx/nginx.conf" did not finish within 1 s and was stopped; find out '
+        'why Nginx hangs (a resolver or a file on a slow mount?) or raise nginx_timeout')
+    assert exc.value.timeout == 1
+    child = int(pids.read_text())
+    # the background sleep was in nginx's session: killed with it (a zombie at most, until init reaps it)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and alive(child):
+        time.sleep(0.05)
+    assert not alive(child)
+
+
+def alive(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as handle:
+            return handle.read().split(') ', 1)[1][0] != 'Z'
+    except (IOError, OSError):
+        return False
+
+
+def test_run_interrupted_while_waiting_kills_nginx(tmp_path):
+    pids = tmp_path / 'pids'
+    exe = stub(tmp_path, 'echo $$ > %s\nsleep 30\n' % pids)
+
+    class Stop(BaseException):
+        pass
+
+    def interrupt(signum, frame):
+        raise Stop()
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.alarm(1)
+        with pytest.raises(Stop):
+            _nginx.run(exe, [], 60)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not alive(int(pids.read_text()))
+
+
+def test_text_of_nginx_output():
+    assert _nginx.text(b'caf\xc3\xa9 \xff') == 'caf\xe9 \ufffd'
+    assert _nginx.text('already text') == 'already text'
+    assert _nginx.text(None) == ''

@@ -17,7 +17,7 @@ import pytest
 from ansible_collections.balancer.nginx.plugins.module_utils import _inspect, _render
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
 from ansible_collections.balancer.nginx.plugins.module_utils._model import Upstream
-from ansible_collections.balancer.nginx.plugins.module_utils._nginx import MANAGED_HEADER, is_managed
+from ansible_collections.balancer.nginx.plugins.module_utils._nginx import MANAGED_HEADER, is_managed, managed_item
 
 GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'golden')
 
@@ -105,7 +105,8 @@ def test_every_golden_file_has_a_case():
 def test_golden_literal_round_robin():
     # one golden file spelled out here, so that a reader sees the format without opening golden/
     assert _render.render_upstream(model('round_robin_weights')) == (
-        MANAGED_HEADER + '\n'
+        '# Managed by balancer.nginx (Ansible collection): changes made by hand are overwritten.\n'
+        '# balancer.nginx item: upstream app\n'
         'upstream app {\n'
         '    server 10.0.0.11:8080 weight=3;\n'
         '    server 10.0.0.12:8080 weight=2;\n'
@@ -125,6 +126,8 @@ def test_byte_stable(case):
 def test_header_line_first_and_one_final_newline(case):
     text = _render.render_upstream(model(case))
     assert text.split('\n', 1)[0] == MANAGED_HEADER
+    assert text.split('\n')[1] == '# balancer.nginx item: upstream ' + CASES[case]['name']
+    assert managed_item(text) == ('upstream', CASES[case]['name'])
     assert is_managed(text)
     assert is_managed(text.encode('utf-8'))
     assert text.endswith('}\n') and not text.endswith('\n\n')
@@ -147,7 +150,8 @@ def test_round_trip(case):
 @pytest.mark.parametrize('case', sorted(CASES))
 def test_payload_parses_back_to_itself(case):
     upstream = model(case)
-    payload = _render.file_payload([lambda lines: _render.upstream_payload(upstream, lines)])
+    payload = _render.file_payload([lambda lines: _render.upstream_payload(upstream, lines)],
+                                   ('upstream', CASES[case]['name']))
     text = _render.build(payload)
     assert text == _render.render_upstream(upstream)
     assert _inspect.check_roundtrip(text, payload) is None
@@ -157,10 +161,12 @@ def test_payload_parses_back_to_itself(case):
 @pytest.mark.parametrize('case', sorted(CASES))
 def test_line_numbers_increase(case):
     upstream = model(case)
-    payload = _render.file_payload([lambda lines: _render.upstream_payload(upstream, lines)])
-    numbers = [payload[0]['line'], payload[1]['line']] + [s['line'] for s in payload[1]['block']]
+    payload = _render.file_payload([lambda lines: _render.upstream_payload(upstream, lines)],
+                                   ('upstream', upstream.name))
+    assert [s['directive'] for s in payload] == ['#', '#', 'upstream']
+    numbers = [payload[0]['line'], payload[1]['line'], payload[2]['line']] + [s['line'] for s in payload[2]['block']]
     assert numbers == list(range(1, len(numbers) + 1))
-    assert all(isinstance(a, str) for s in payload[1]['block'] for a in s['args'])
+    assert all(isinstance(a, str) for s in payload[2]['block'] for a in s['args'])
 
 
 METHOD_DIRECTIVES = ('least_conn', 'ip_hash', 'hash', 'random', 'least_time')
@@ -204,7 +210,8 @@ def test_method_lines(options, line):
     opts.update(options)
     upstream = Upstream.from_options(opts)
     text = _render.render_upstream(upstream)
-    assert text.split('\n')[2] == '    ' + line
+    assert text.split('\n')[:3] == [MANAGED_HEADER, '# balancer.nginx item: upstream g', 'upstream g {']
+    assert text.split('\n')[3] == '    ' + line
     options_back, unknown = _render.upstream_options_from_block('g', _inspect.parse_text(text)[0]['block'])
     assert unknown == [] and options_back == upstream.to_options()
 
@@ -239,7 +246,8 @@ def test_options_from_hand_written_block():
         '}\n')
     parsed = _inspect.parse_text(text)
     options, unknown = _render.upstream_options_from_block('legacy', parsed[0]['block'])
-    assert unknown == [('server unknown_param', 5), ('health_check', 7)]
+    assert unknown == [{'directive': 'server', 'args': ['10.0.0.3:80', 'unknown_param=1'], 'line': 5},
+                       {'directive': 'health_check', 'args': ['interval=5'], 'line': 7}]
     assert options['servers'] == [
         {'address': '10.0.0.1:80', 'weight': 2, 'max_fails': 3, 'fail_timeout': '10s',
          'backup': False, 'down': False, 'resolve': False, 'drain': False},

@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.balancer.nginx.plugins.module_utils import _inspect, _render
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
 from ansible_collections.balancer.nginx.plugins.module_utils._model import LogFormat, Vhost
-from ansible_collections.balancer.nginx.plugins.module_utils._nginx import MANAGED_HEADER, is_managed
+from ansible_collections.balancer.nginx.plugins.module_utils._nginx import MANAGED_HEADER, is_managed, managed_item
 from ansible_collections.balancer.nginx.tests.unit import nginx_reader
 
 GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'golden')
@@ -34,6 +34,7 @@ def test_upstream_debug_log_format_text():
     text = _render.render_log_format(LogFormat.from_options({'name': 'upstream_debug'}))
     assert text == (
         HEADER_LINE
+        + '# balancer.nginx item: log_format upstream_debug\n'
         + "log_format upstream_debug '$remote_addr $host $request status=$status upstream=$upstream_addr "
           "upstream_status=$upstream_status upstream_response_time=$upstream_response_time';\n")
 
@@ -44,6 +45,7 @@ def test_json_log_format_text_and_round_trip():
     text = _render.render_log_format(model)
     assert text == (
         HEADER_LINE
+        + '# balancer.nginx item: log_format json_up\n'
         + 'log_format json_up escape=json \'{"addr":"$remote_addr",\' \'"up":"$upstream_addr",\' '
           '\'"status":"$status"}\';\n')
     parsed = _inspect.parse_text(text)
@@ -53,7 +55,8 @@ def test_json_log_format_text_and_round_trip():
 @pytest.mark.parametrize('escape', ['default', 'none'])
 def test_escape_argument(escape):
     text = _render.render_log_format(LogFormat.from_options({'name': 'm', 'format': '$status', 'escape': escape}))
-    assert lines_of(text)[1] == 'log_format m escape=%s $status;' % escape
+    assert lines_of(text)[1:] == ['# balancer.nginx item: log_format m', 'log_format m escape=%s $status;' % escape,
+                                  '']
 
 
 def test_log_format_payload_shape():
@@ -97,6 +100,7 @@ def test_log_format_accepted_only_if_nginx_reads_it_as_written(fmt):
 def test_websocket_map_text():
     assert _render.render_websocket_map() == (
         HEADER_LINE
+        + '# balancer.nginx item: map websocket\n'
         + 'map $http_upgrade $balancer_connection_upgrade {\n'
           '    default upgrade;\n'
           "    '' '';\n"
@@ -145,7 +149,7 @@ def render_case(name):
 
 def payload_of(name):
     model = Vhost.from_options(dict(CASES[name]))
-    return _render.file_payload([lambda lines: _render.vhost_payload(model, lines)])
+    return _render.file_payload([lambda lines: _render.vhost_payload(model, lines)], ('vhost', CASES[name]['name']))
 
 
 @pytest.mark.parametrize('name', sorted(CASES))
@@ -166,6 +170,8 @@ def test_round_trip(name):
     assert _render.strip_lines(_inspect.parse_text(text)) == _render.strip_lines(payload)
     _inspect.check_roundtrip(text, payload)
     assert is_managed(text)
+    assert lines_of(text)[1] == '# balancer.nginx item: vhost ' + CASES[name]['name']
+    assert managed_item(text) == ('vhost', CASES[name]['name'])
 
 
 def location_block(text, path):
