@@ -33,6 +33,7 @@ APP_BEFORE = b'upstream app { server 10.0.0.1:80; }\n'
 OLD_BEFORE = b'upstream old { server 10.0.0.9:80; }\n'
 TEST_OK = 'nginx: the configuration file %s syntax is ok\nnginx: configuration file %s test is successful\n'
 STAMP = '20261201-120000'
+STATE_DIR, STATE_DIR_OF = _commit.STATE_DIR, _commit.state_dir     # before any test patches them
 
 
 class Exit(SystemExit):
@@ -908,13 +909,14 @@ def test_lock_wait_covers_one_nginx_t():
 # --------------------------------------------------------------------------
 
 def test_state_dir_for_root_and_for_others(monkeypatch):
-    monkeypatch.undo()
-    assert _commit.STATE_DIR == '/var/lib/balancer-nginx'
+    # the function itself (the autouse fixture replaced _commit.state_dir); nothing is created
+    monkeypatch.setattr(_commit, 'STATE_DIR', STATE_DIR)
     monkeypatch.setattr(os, 'geteuid', lambda: 0)
-    assert _commit.state_dir() == '/var/lib/balancer-nginx'
+    assert STATE_DIR == '/var/lib/balancer-nginx'
+    assert STATE_DIR_OF() == '/var/lib/balancer-nginx'
     monkeypatch.setattr(os, 'geteuid', lambda: 1000)
     monkeypatch.setenv('HOME', '/home/deploy')
-    assert _commit.state_dir() == '/home/deploy/.cache/balancer-nginx'
+    assert STATE_DIR_OF() == '/home/deploy/.cache/balancer-nginx'
 
 
 def test_unchanged_files_are_not_staged(conf):
@@ -961,3 +963,23 @@ def test_read_bytes(tmp_path):
     assert _commit.read_bytes(str(tmp_path / 'f' / 'below')) is None     # ENOTDIR: absent
     with pytest.raises(OSError):
         _commit.read_bytes(str(tmp_path))               # a directory is an error, not "absent"
+
+
+def test_guard_intercepts_fail_json_and_signals(signals):
+    module = FakeModule()
+    with _commit.Guard(module) as guard:
+        with pytest.raises(_commit.ModuleFailed) as failed:
+            module.fail_json(msg='chown failed', path='/x')
+        assert (failed.value.msg, failed.value.extra) == ('chown failed', {'path': '/x'})
+        with pytest.raises(_commit.ModuleFailed) as failed:
+            module.fail_json()
+        assert failed.value.msg == 'failed'
+        with pytest.raises(_commit.Interrupted) as interrupted:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        assert (interrupted.value.signum, interrupted.value.name) == (signal.SIGTERM, 'SIGTERM')
+        guard.hold_signals()
+        os.kill(os.getpid(), signal.SIGHUP)         # ignored while restoring
+    with pytest.raises(Exit):
+        module.fail_json(msg='the module\'s own again')
+    assert all(signal.getsignal(s) is signals for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT))

@@ -802,3 +802,34 @@ def test_backup_dir_read_by_an_include_is_refused():
     assert plan_with_backup(snap, '/var/backups/balancer-nginx', **groups).changed
     # nothing is backed up when nothing is replaced: no check
     assert plan_with_backup(on_proxy({}), '/', **groups).changed
+
+
+# --------------------------------------------------------------------------
+# bytes: a hand-written file that is not UTF-8
+# --------------------------------------------------------------------------
+
+LATIN1_APP = b'# caf\xe9\nupstream app {\n    server 10.0.0.1:80;\n}\n'
+
+
+def latin1_proxy(before):
+    """The snapshot as Snapshot.from_result makes it: any byte that is not UTF-8 kept as a surrogate."""
+    return _engine.Snapshot(NginxInfo((1, 22, 1), False), NGINX_CONF,
+                            {NGINX_CONF: MAIN, CD + '/app.conf': before.decode('utf-8', 'surrogateescape')},
+                            {CD + '/app.conf': {'exists': True, 'content': before}})
+
+
+def test_a_latin_1_file_is_refused_naming_it_and_taken_over_with_force():
+    assert refusal(InspectError, snap=latin1_proxy(LATIN1_APP), upstreams=[up('app')]) == (
+        'upstreams[0].name: would replace /etc/nginx/conf.d/app.conf, ' + NOT_OURS + '; leave that file alone by '
+        'giving the item another name or path, or set force: true to take it over.')
+    result = plan(latin1_proxy(LATIN1_APP), force=True, upstreams=[up('app')])
+    assert [(c.path, c.before, c.before_text) for c in result.changes] == [
+        (CD + '/app.conf', LATIN1_APP, '# caf\ufffd\nupstream app {\n    server 10.0.0.1:80;\n}\n')]
+
+
+def test_a_latin_1_directive_that_would_be_dropped_is_named_in_text_json_can_carry():
+    before = b'upstream app {\n    server 10.0.0.1:80;\n    health_check uri=/caf\xe9;\n}\n'
+    assert refusal(InspectError, snap=latin1_proxy(before), force=True, upstreams=[up('app')]) == (
+        'upstreams[0].name: cannot take over /etc/nginx/conf.d/app.conf: it holds what the upstream options cannot '
+        'express, which would be dropped: "health_check uri=/caf\ufffd" at line 3; move those lines to a file of '
+        'their own (or delete them) first; nothing was changed.')
