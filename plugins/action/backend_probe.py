@@ -13,16 +13,16 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.balancer.nginx.plugins.module_utils import _inspect, _probe, _render, _specs
+from ansible_collections.balancer.nginx.plugins.module_utils import _probe, _render, _specs
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import InspectError
 from ansible_collections.balancer.nginx.plugins.plugin_utils._nginx_action import NginxFileAction
 
 
 def upstream_targets(tree, name):
     """``(targets, skipped)`` of the group ``name`` in ``tree`` (see ``_probe.probe_targets``)."""
-    definitions = tree.upstreams.get(name)
+    definitions = tree.upstream_definitions(name)
     if not definitions:
-        known = ', '.join(sorted(tree.upstreams)) or 'none'
+        known = ', '.join(sorted(_render.nginx_value(d[0].args[0]) for d in tree.upstreams.values())) or 'none'
         raise InspectError('upstream', 'is not defined in the configuration of %s (defined: %s)'
                            % (tree.nginx_conf, known), 'give the name of an upstream group', value=name)
     options, dummy = _render.upstream_options_from_block(name, definitions[0].block or [])
@@ -48,7 +48,7 @@ class ActionModule(NginxFileAction):
                 raise AnsibleActionFail(missing_required_lib('crossplane') + ' (on the controller, for upstream)',
                                         result={'exception': _render.CROSSPLANE_IMPORT_ERROR})
             snapshot = self.read_proxy(params, task_vars, [])
-            tree = _inspect.ConfigTree(snapshot.files, snapshot.nginx_conf)
+            tree = snapshot.tree()
             try:
                 targets, skipped = upstream_targets(tree, name)
             except InspectError as exc:

@@ -17,7 +17,7 @@ class ActionModule(NginxFileAction):
     def apply(self, result, task_vars):
         params = self.validated()
         snapshot = self.read_proxy(params, task_vars, [])
-        tree = _inspect.ConfigTree(snapshot.files, snapshot.nginx_conf)
+        tree = snapshot.tree()
         result.update(_inspect.describe_config(tree, snapshot.info, params['upstream']))
         if params['test']:
             if snapshot.config_ok:

@@ -482,7 +482,6 @@ class Transaction(object):
                 elif entry.old is None:
                     if os.path.lexists(entry.target):
                         os.unlink(entry.target)
-                    if entry.written:
                         done.append('removed %s (it did not exist before)' % entry.path)
                 else:
                     if entry.written:

@@ -111,6 +111,11 @@ def check_text(option, value, what, variables=False):
             raise ModelError(option, 'has a "$" that does not start a variable ($name or ${name}); Nginx has no '
                              'way to write a literal "$" in %s' % what, 'remove it, or complete the variable name',
                              value=value)
+    elif '${' in value:
+        # Nothing expands variables here, and crossplane (which inspects the configuration) misreads "${...}"
+        # at the end of an unquoted argument.
+        raise ModelError(option, 'contains "${", which is no variable in %s and which the configuration '
+                         'parser misreads' % what, 'remove the braces', value=value)
 
 
 def check_name(option, value):
@@ -548,14 +553,23 @@ class Location(object):
             raise ModelError(prefix, 'must be a dict with a path and an upstream or a pass',
                              'write {path: /, upstream: NAME}')
         _unknown_keys(prefix, options, LOCATION_KEYS)
-        raw_path = options.get('path') or '/'
-        raw_path = str(raw_path).strip()
-        parts = raw_path.split(None, 1)
+        raw_path = str(options.get('path') or '/')
+        check_printable(prefix + '.path', raw_path, 'a location path')
+        raw_path = raw_path.strip(' ')
+        parts = raw_path.split(' ', 1)
         modifier = None
-        if len(parts) == 2 and parts[0] in LOCATION_MODIFIERS:
-            modifier, path = parts
+        if parts[0] in LOCATION_MODIFIERS:
+            modifier, path = parts[0], (parts[1] if len(parts) == 2 else '').lstrip(' ')
+            if not path:
+                raise ModelError(prefix + '.path', 'has the modifier %s but no path or regex after it' % modifier,
+                                 'write e.g. "= /exact", "^~ /static/" or "~ \\.php$"', value=raw_path)
         else:
             path = raw_path
+            if not path.startswith(('/', '@')):
+                # Nginx would read a leading "=", "~" or "^~" glued to the path as a modifier.
+                raise ModelError(prefix + '.path', 'must start with "/" (a prefix) or "@" (a named location), or '
+                                 'with a modifier and a space', 'write e.g. /api/, "= /exact" or "~ ^/v[0-9]+/"',
+                                 value=raw_path)
         check_text(prefix + '.path', path, 'a location path')
         upstream, literal = options.get('upstream'), options.get('pass')
         if (upstream is None) == (literal is None):
@@ -621,10 +635,16 @@ class Vhost(object):
         if isinstance(server_name, str):
             server_name = [server_name]
         names = []
-        for item in server_name:
+        for index, item in enumerate(server_name):
             item = str(item)
-            # A regex (~...) is one name whatever it holds; "" names requests without a Host header.
-            names.extend([item] if item.startswith('~') or item == '' else item.split())
+            # A regex (~...) is one name whatever it holds; "" names requests without a Host header; other
+            # strings may hold several names separated by spaces, tabs or line breaks.
+            if item.startswith('~') or item == '':
+                names.append(item)
+                continue
+            separated = item.replace('\t', ' ').replace('\r', ' ').replace('\n', ' ')
+            check_printable('%sserver_name[%d]' % (prefix, index), separated, 'a server name')
+            names.extend(name for name in separated.split(' ') if name)
         server_name = names
         for index, item in enumerate(server_name):
             option = '%sserver_name[%d]' % (prefix, index)

@@ -16,7 +16,7 @@ import os
 import socket
 import threading
 import time
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from ansible_collections.balancer.nginx.plugins.module_utils._balance import NO_ID
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError, ModelError
@@ -48,14 +48,32 @@ def split_address(option, address):
 
 
 def check_path(option, path):
-    """A request target: starts with ``/``, no white space or control characters."""
+    """A request target: starts with ``/``, no white space or control characters.
+
+    Characters outside ASCII are percent-encoded as UTF-8, the way a browser
+    sends them (``/café`` is requested as ``/caf%C3%A9``).
+    """
     if not isinstance(path, str) or not path.startswith('/'):
         raise ModelError(option, 'must start with "/"', 'give e.g. /health', value=path)
     for char in path:
-        if char.isspace() or ord(char) < 32 or ord(char) == 127:
+        if char.isspace() or ord(char) < 32 or 127 <= ord(char) < 160 or not char.isprintable():
             raise ModelError(option, 'contains %r, which cannot be sent in a request line' % char,
                              'percent-encode it (e.g. %20 for a space)', value=path)
-    return path
+    return quote(path, safe="/?#[]@!$&'()*+,;=:%~-._") if not path.isascii() else path
+
+
+def check_host_header(option, value):
+    """A Host header value: printable ASCII without white space (a name, an address, a port)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ModelError(option, 'must be a non-empty host name', 'give e.g. www.example.com', value=value)
+    for char in value:
+        if not ('!' <= char <= '~'):
+            raise ModelError(option, 'contains %r, which cannot be sent in a Host header' % char,
+                             'give a host name such as www.example.com (IDNA names in their xn-- form)',
+                             value=value)
+    return value
 
 
 def check_statuses(option, statuses):
@@ -91,11 +109,17 @@ def parse_url(url):
         raise ModelError('url', 'has a port outside 1-65535', 'use a port from 1 to 65535', value=url)
     if not parts.hostname:
         raise ModelError('url', 'has no host', 'give e.g. http://127.0.0.1:80/', value=url)
+    host = parts.hostname
+    if not host.isascii():
+        try:
+            host = host.encode('idna').decode('ascii')
+        except UnicodeError:
+            raise ModelError('url', 'has a host name that is not a valid international domain name',
+                             'give the host in its xn-- (IDNA) form, or an address', value=url)
     target = parts.path or '/'
     if parts.query:
         target += '?' + parts.query
-    check_path('url', target)
-    return parts.hostname, port or 80, target
+    return host, port or 80, check_path('url', target)
 
 
 # -- one request ------------------------------------------------------------

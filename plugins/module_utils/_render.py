@@ -69,6 +69,19 @@ def nginx_value(token):
     return _NGINX_UNESCAPE_RE.sub(lambda m: _UNESCAPED.get(m.group(1), m.group(1)), token)
 
 
+_TRAILING_BRACED_VARIABLE = re.compile(r'\$\{([A-Za-z0-9_]+)\}$')
+
+
+def variable_arg(value):
+    """An argument in which Nginx expands variables: a trailing ``${name}`` written as ``$name``.
+
+    Both mean the same to Nginx (the braces only end the name, and nothing
+    follows); crossplane, which inspects the configuration, misreads an
+    unquoted argument that ends in ``}`` after ``${``.
+    """
+    return _TRAILING_BRACED_VARIABLE.sub(r'$\1', value) if value.endswith('}') else value
+
+
 def _stmt(lines, directive, args=(), block=None):
     stmt = {'directive': directive, 'args': [nginx_arg(str(a)) for a in args], 'line': lines.next()}
     if block is not None:
@@ -105,7 +118,7 @@ def method_args(upstream):
     if method in ('least_conn', 'ip_hash'):
         return method, []
     if method == 'hash':
-        return 'hash', [upstream.hash_key] + (['consistent'] if upstream.consistent else [])
+        return 'hash', [variable_arg(upstream.hash_key)] + (['consistent'] if upstream.consistent else [])
     if method == 'random':
         args = ['two'] if upstream.random_two else []
         if upstream.least_time:
@@ -274,7 +287,7 @@ def log_format_payload(log_format, lines=None):
     args = [log_format.name]
     if log_format.escape:
         args.append('escape=' + log_format.escape)
-    return _stmt(lines, 'log_format', args + list(log_format.format))
+    return _stmt(lines, 'log_format', args + [variable_arg(part) for part in log_format.format])
 
 
 def render_log_format(log_format):
@@ -332,7 +345,7 @@ def location_payload(vhost, location, lines):
     if location.upstream is not None or location.websocket:
         block.append(_stmt(lines, 'proxy_http_version', ['1.1']))
     for name, value in location_headers(vhost, location):
-        block.append(_stmt(lines, 'proxy_set_header', [name, value]))
+        block.append(_stmt(lines, 'proxy_set_header', [name, variable_arg(value)]))
     if location.next_upstream:
         block.append(_stmt(lines, 'proxy_next_upstream', location.next_upstream))
     for key in ('next_upstream_tries', 'next_upstream_timeout', 'connect_timeout', 'read_timeout', 'send_timeout'):

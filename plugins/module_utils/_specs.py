@@ -190,6 +190,7 @@ def site_spec():
 CONFIG_INFO = dict(
     nginx_conf=dict(type='path', default='/etc/nginx/nginx.conf'),
     nginx_binary=dict(type='str', default='nginx'),
+    nginx_timeout=dict(type='int', default=60),
     test=dict(type='bool', default=False),
     upstream=dict(type='str'),
 )
@@ -232,6 +233,7 @@ BACKEND_PROBE = dict(
     min_healthy=dict(type='int'),
     nginx_conf=dict(type='path', default='/etc/nginx/nginx.conf'),
     nginx_binary=dict(type='str', default='nginx'),
+    nginx_timeout=dict(type='int', default=60),
 )
 
 BACKEND_PROBE_RULES = dict(

@@ -64,6 +64,10 @@ options:
     description: Name or path of the Nginx executable on the proxy, used with O(upstream).
     type: str
     default: nginx
+  nginx_timeout:
+    description: Seconds each call to Nginx may take, with O(upstream), before it is stopped and the task fails.
+    type: int
+    default: 60
 extends_documentation_fragment:
   - balancer.nginx.common.read_only
   - ansible.builtin.action_common_attributes

@@ -211,6 +211,7 @@ def checked(params):
         _balance.check_weights(params['expect_weights'])
         _balance.check_tolerance(params['tolerance'])
     return dict(host=host, port=port, target=target, requests=requests, concurrency=concurrency,
+                host_header=_probe.check_host_header('host_header', params['host_header']),
                 timeout=_probe.check_timeout('timeout', params['timeout']),
                 expect_status=_probe.check_statuses('expect_status', params['expect_status']))
 
@@ -248,7 +249,7 @@ def main():
         tail = _probe.LogTail(params['access_log'])
         tail.start()
     answers = _probe.send_requests(run['host'], run['port'], run['target'], run['requests'], run['timeout'],
-                                   host_header=params['host_header'], concurrency=run['concurrency'],
+                                   host_header=run['host_header'], concurrency=run['concurrency'],
                                    max_duration=params['max_duration'])
     answered = [a for a in answers if a.error is None]
     statuses = count(str(a.status) if a.error is None else 'error' for a in answers)

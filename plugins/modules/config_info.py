@@ -15,7 +15,10 @@ description:
     their C(proxy_pass) targets, its log formats, every reference to each upstream, the upstreams that are used
     but not defined, and the features the proxy's Nginx lacks.
   - The C(options) of an upstream are the M(balancer.nginx.upstream) options of that group, so a hand-written
-    group can be adopted by passing them back with its name.
+    group can be adopted by passing them back with its name, its C(file) as O(balancer.nginx.upstream#module:path)
+    and O(balancer.nginx.upstream#module:force=true) (the file has no header yet). C(unknown) lists what the
+    group holds that the options cannot express; while it is not empty, the takeover is refused, naming it, so
+    that nothing is dropped.
   - Read-only; never fails because the configuration is broken (see O(test)).
 author:
   - balancer.nginx developers (!UNKNOWN)
@@ -28,6 +31,10 @@ options:
     description: Name or path of the Nginx executable on the proxy.
     type: str
     default: nginx
+  nginx_timeout:
+    description: Seconds each call to Nginx (C(-V), C(-T)) may take before it is stopped and the task fails.
+    type: int
+    default: 60
   test:
     description: Also return Nginx's verdict on the configuration in RV(test).
     type: bool
@@ -54,28 +61,32 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ nginx_config.upstreams['app'].references | default([]) }}"
 
-- name: Adopt a hand-written group as a managed one
-  balancer.nginx.upstream:
-    name: app
-    method: "{{ nginx_config.upstreams['app'].options.method }}"
-    hash_key: "{{ nginx_config.upstreams['app'].options.hash_key | default(omit) }}"
-    consistent: "{{ nginx_config.upstreams['app'].options.consistent }}"
-    keepalive: "{{ nginx_config.upstreams['app'].options.keepalive | default(omit) }}"
-    zone: "{{ nginx_config.upstreams['app'].options.zone | default(omit) }}"
-    servers: "{{ nginx_config.upstreams['app'].options.servers }}"
-  when: "'app' in nginx_config.upstreams"
+- name: Adopt a hand-written group as a managed one, in its own file (force takes the file over)
+  vars:
+    found: "{{ nginx_config.upstreams['app'] }}"
+  balancer.nginx.upstream: "{{ found.options | combine({'name': 'app', 'path': found.file, 'force': true}) }}"
+  when: "'app' in nginx_config.upstreams and nginx_config.upstreams['app'].unknown == []"
+  notify: Reload nginx
 """
 
 RETURN = r"""
 upstreams:
   description:
-    - By name, C(file) and C(line) of the definition, C(options) (the M(balancer.nginx.upstream) options of the
-      group; options that are not set, V(null), are left out, while booleans are given as V(true) or V(false))
-      and C(references) (C(file) and C(line) of every C(proxy_pass) to it).
+    - The C(http) groups by name (as written; Nginx compares names ignoring letter case), C(file) and C(line) of
+      the definition, C(options) (the M(balancer.nginx.upstream) options of the group; options that are not set,
+      V(null), are left out, while booleans are given as V(true) or V(false)), C(references) (C(file) and
+      C(line) of every C(proxy_pass) to it) and C(unknown) (C(directive), C(args) and C(line) of what the group
+      holds that the options cannot express, an C(include) inside the group among them; empty when the group can
+      be adopted losslessly).
   returned: always
   type: dict
   sample: {app: {file: /etc/nginx/conf.d/app.conf, line: 2, options: {method: round_robin, servers: [{address: 10.0.0.1:80}]},
-                 references: [{file: /etc/nginx/conf.d/web.vhost.conf, line: 7}]}}
+                 references: [{file: /etc/nginx/conf.d/web.vhost.conf, line: 7}], unknown: []}}
+stream_upstreams:
+  description: The groups of the C(stream) context, in the same shape as RV(upstreams) (a separate namespace).
+  returned: always
+  type: dict
+  sample: {}
 vhosts:
   description:
     - Each C(server {}) of the C(http) context with C(file), C(line), C(server_name), C(listen) and C(locations)

@@ -74,7 +74,9 @@ class NginxFileAction(ActionBase):
         if result.get('failed'):
             raise AnsibleActionFail(result.get('msg') or 'reading the proxy failed: %s' % result,
                                     result=dict((k, result[k]) for k in ('recovered',) if k in result))
-        return Snapshot.from_result(result, nginx_conf)
+        snapshot = Snapshot.from_result(result, nginx_conf)
+        self._recovered.extend(snapshot.recovered)
+        return snapshot
 
     def validated(self):
         if not _render.HAS_CROSSPLANE:
@@ -92,10 +94,21 @@ class NginxFileAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(NginxFileAction, self).run(tmp, task_vars)
         del tmp
+        self._recovered = []
         try:
-            return self.apply(result, task_vars)
+            result = self.apply(result, task_vars)
+        except AnsibleActionFail as exc:
+            # What the snapshot rolled back from an interrupted run is said even when this task fails.
+            if not self._recovered:
+                raise
+            contribution = exc.result
+            contribution['warnings'] = list(contribution.get('warnings') or []) + self._recovered
+            raise AnsibleActionFail(exc.message, result=contribution) from exc
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
+        if self._recovered:
+            result.setdefault('warnings', []).extend(self._recovered)
+        return result
 
     def apply(self, result, task_vars):
         """Snapshot, plan, and commit when something changes."""
@@ -107,8 +120,6 @@ class NginxFileAction(ActionBase):
             paths = _engine.paths_to_read(items, conf_dir)
             dirs = set(os.path.dirname(p) for p in paths) if exclusive else ()
             snapshot = self.read_proxy(params, task_vars, paths, dirs)
-            if snapshot.recovered:
-                result.setdefault('warnings', []).extend(snapshot.recovered)
             plan = _engine.plan_site(items, snapshot, conf_dir, params['nginx_plus'], params.get('force', False),
                                      exclusive, params['backup_dir'] if params['backup'] else None)
         except BalancerError as exc:
