@@ -70,7 +70,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-mkdir -p "$TMP"/{conf.d,site.d,logs,temp,ctl}
+mkdir -p "$TMP"/{conf.d,site.d,sites-available,sites-enabled,logs,temp,ctl}
 UPSTREAM=lb_pool
 
 # Hand-written seed so nginx can start: the module takes this file over.
@@ -96,6 +96,7 @@ http {
     scgi_temp_path $TMP/temp/scgi;
     include $TMP/conf.d/*.conf;
     include $TMP/site.d/*.conf;
+    include $TMP/sites-enabled/*;
     server {
         listen 127.0.0.1:$NGINX_PORT;
         include $TMP/generation.conf;
@@ -161,6 +162,8 @@ it_target_python: $TARGET_PY
 it_app_ports: [${APP_PORTS[0]}, ${APP_PORTS[1]}, ${APP_PORTS[2]}]
 it_closed_ports: [${CLOSED_PORTS[0]}, ${CLOSED_PORTS[1]}]
 it_site_dir: $TMP/site.d
+it_sites_enabled: $TMP/sites-enabled
+it_sites_available: $TMP/sites-available
 it_vhost_ports: [$(vhost_ports=$(IFS=,; echo "${VHOST_PORTS[*]}"); echo "${vhost_ports//,/, }")]
 VARS
 {
