@@ -44,8 +44,9 @@ unit: setup ## pytest of tests/unit, fast, in the virtualenv
 units: setup ## ansible-test units on a copy of the collection
 	@scripts/ansible-test.sh units
 
-integration: setup ## real nginx on 127.0.0.1 driven by ansible-playbook
+integration: setup ## real nginx on 127.0.0.1 driven by ansible-playbook, and nginx -t of rendered samples
 	@scripts/integration.sh
+	@python -m pytest -q -p no:cacheprovider tests/nginx
 
 examples: setup ## run every module's EXAMPLES against /etc/nginx (root; /etc/nginx is restored after)
 	@scripts/examples.sh

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Make ``ansible_collections.balancer.nginx`` importable for a plain ``pytest`` run.
 
-``make unit`` runs pytest in the working tree, which ``make collection`` exposes
+``make unit`` (and the nginx sample of ``make integration``) run pytest in the working tree, which ``make collection`` exposes
 at ``.cache/collections/ansible_collections/balancer/nginx``.  ``ansible-test
 units`` runs from a copy where the collection is importable already; then
 nothing is added.
@@ -25,7 +25,7 @@ def _importable():
 
 
 if not _importable():
-    _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     _COLLECTIONS = os.path.join(_ROOT, '.cache', 'collections')
     if os.path.isdir(os.path.join(_COLLECTIONS, 'ansible_collections', 'balancer', 'nginx')):
         sys.path.insert(0, _COLLECTIONS)

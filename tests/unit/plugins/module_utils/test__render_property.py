@@ -1,0 +1,139 @@
+# -*- coding: utf-8 -*-
+# Copyright: balancer.nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Property tests of rendering: for any string, in every free-text option, what Nginx reads is what was written.
+
+For each option that the renderer quotes and escapes, and any string:
+
+- either the model refuses it, naming that option, for one of the reasons
+  the safety rules give (a control or invisible character, a leading "#", a
+  "$" that starts no variable, nothing at all), and only for those;
+- or the rendered file parses back to its payload (crossplane) and Nginx's own
+  tokenizer (the independent reader in tests/unit/nginx_reader.py) reads
+  exactly the value: no control character can come out of it, and
+  backslashes stay literal.
+
+A sample of accepted values also goes through a real ``nginx -t`` in
+tests/nginx (``make integration``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from ansible_collections.balancer.nginx.plugins.module_utils import _inspect, _render
+from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
+from ansible_collections.balancer.nginx.plugins.module_utils._model import LogFormat, Upstream, Vhost
+from ansible_collections.balancer.nginx.tests.unit import nginx_reader
+from ansible_collections.balancer.nginx.tests.unit.value_strategies import KIND, PLACES, any_text, written
+
+VARIABLE_PLACES = ('proxy_header', 'location_header', 'log_format', 'hash_key')
+REASONS = ('contains a line break', 'contains the control character', 'contains the invisible character',
+           'starts with "#"', 'does not start a variable', 'is required', 'is an empty regex', 'has the modifier',
+           'which is no variable')
+
+
+def build(place, value):
+    """``(model holding the value, rendered text)``."""
+    make = PLACES[place][0]
+    kind = KIND.get(place, 'vhost')
+    if kind == 'log_format':
+        model = LogFormat.from_options(make(value))
+        payload = _render.file_payload([lambda lines: _render.log_format_payload(model, lines)])
+    elif kind == 'upstream':
+        model = Upstream.from_options(make(value))
+        payload = _render.file_payload([lambda lines: _render.upstream_payload(model, lines)])
+    else:
+        model = Vhost.from_options(make(value))
+        payload = _render.file_payload([lambda lines: _render.vhost_payload(model, lines)])
+    text = _render.build(payload)
+    _inspect.check_roundtrip(text, payload)   # raises "report this as a bug" if crossplane reads something else
+    return model, text
+
+
+def held(place, model):
+    """What the model holds for the option (paths lose surrounding white space)."""
+    if place in ('proxy_header', 'location_header'):
+        return model.proxy_headers['X-Value'] if place == 'proxy_header' else model.locations[0].headers['X-Value']
+    if place in ('regex_path', 'prefix_path'):
+        return model.locations[0].path
+    if place == 'server_name_regex':
+        return model.server_name[0]
+    if place == 'log_format':
+        return model.format[0]
+    return model.hash_key
+
+
+def read_back(place, text):
+    """What Nginx reads as the option's value."""
+    directive, index = PLACES[place][2], PLACES[place][3]
+    found = nginx_reader.statements(text, directive)
+    if directive == 'proxy_set_header':
+        found = [args for args in found if args[0] == 'X-Value']
+        return found[0][1]
+    return found[0][index]
+
+
+def acceptable(place, value):
+    """What the safety rules accept: printable, no leading "#", "$" only starting variables, not blank."""
+    value = written(place, value)
+    if place == 'regex_path':
+        value = '~ ' + value
+    if place in ('regex_path', 'prefix_path'):
+        if not value.isprintable():
+            return False
+        parts = value.strip(' ').split(' ', 1)
+        if place == 'regex_path':
+            if len(parts) < 2 or not parts[1].lstrip(' '):
+                return False
+            value = parts[1].lstrip(' ')
+        else:
+            value = value.strip(' ')
+    if place == 'hash_key' and not value.strip():
+        return False
+    if place == 'server_name_regex' and value == '~':
+        return False
+    if not value.isprintable() or value.startswith('#'):
+        return False
+    if place in VARIABLE_PLACES and '$' in _render_variables_removed(value):
+        return False
+    if place not in VARIABLE_PLACES and '${' in value:
+        return False
+    return True
+
+
+def _render_variables_removed(value):
+    return re.sub(r'\$(?:\{[A-Za-z0-9_]+\}|[A-Za-z0-9_]+)', '', value)
+
+
+@pytest.mark.parametrize('place', sorted(PLACES))
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(value=any_text)
+def test_nginx_reads_what_was_written_or_the_option_is_refused(place, value):
+    try:
+        model, text = build(place, value)
+    except ModelError as exc:
+        assert exc.option == PLACES[place][1]
+        assert any(reason in str(exc) for reason in REASONS), str(exc)
+        assert not acceptable(place, value), 'valid input refused: %s' % exc
+        return
+    assert acceptable(place, value), 'accepted although the rules refuse it: %r' % value
+    expected = held(place, model)
+    if place in VARIABLE_PLACES:
+        # a trailing ${name} is written $name: the same to Nginx
+        expected = re.sub(r'\$\{([A-Za-z0-9_]+)\}$', r'$\1', expected)
+    assert read_back(place, text) == expected
+    assert all(char.isprintable() for char in expected)
+    if place not in ('regex_path', 'prefix_path'):
+        assert held(place, model) == written(place, value)
+
+
+@pytest.mark.parametrize('value', ['\\r\\n', 'a\\', '\\\\', '\\"', "\\'", '\\t', 'C:\\dir\\', '\\\\n'], ids=repr)
+@pytest.mark.parametrize('place', sorted(PLACES))
+def test_backslashes_stay_literal(place, value):
+    # The characters Nginx reads as escapes, in every free-text option: they reach Nginx as typed.
+    model, text = build(place, 'x' + value)
+    assert read_back(place, text) == written(place, 'x' + value)
