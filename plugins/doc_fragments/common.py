@@ -39,7 +39,7 @@ options:
       - Run C(nginx -t -c nginx_conf) once after staging the file; on failure the previous bytes (or the
         absence of the file) are restored and the task fails with Nginx's message.
       - Whatever this says, a task never reports success over a configuration that fails C(nginx -t) when it
-        changes nothing: the proxy's configuration is tested when it is read.
+        changes nothing, because the proxy's configuration is tested when it is read.
     type: bool
     default: true
   backup:
