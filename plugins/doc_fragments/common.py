@@ -93,6 +93,16 @@ notes:
   - Needs the C(crossplane) Python library on the controller. The proxy needs only Nginx and Python's standard library.
   - A call that changes nothing runs no C(nginx -t); a call that is refused writes nothing and runs no C(nginx -t);
     a call that writes runs exactly one C(nginx -t).
+  - Every failure restores every byte and attribute the call changed (a rejected C(nginx -t), an invalid owner or
+    mode, a write that fails half-way, O(nginx_timeout), SIGINT or SIGTERM). A journal in C(/var/lib/balancer-nginx)
+    on the proxy lets the next run roll back a run killed outright before it does anything else; that run says so
+    in its warnings.
+  - Commits on one proxy are serialized; a commit refuses, asking for a rerun, when a configuration file it read
+    changed since.
+  - Symbolic links (Debian's C(sites-enabled) -> C(sites-available)) are written through; the link stays a link.
+    O(path) may name either; a file included through a link counts as included.
+  - Values keep the characters written (quotes, C(;), braces and backslashes in header values, log formats,
+    hash keys and regexes); control and invisible characters are refused, naming the option.
 """
 
     # Modules that run on the proxy without an action plugin (snapshot, commit, balance_check).
