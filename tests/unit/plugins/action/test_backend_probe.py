@@ -38,7 +38,7 @@ APP = ('upstream app {\n'
        '    server [::1]:9000;\n'
        '}\n')
 DEFAULTS = {'path': '/health', 'expect_status': [200], 'timeout': 2.0, 'nginx_conf': NGINX_CONF,
-            'nginx_binary': 'nginx'}
+            'nginx_binary': 'nginx', 'nginx_timeout': 60}
 
 
 def snapshot_result(recovered=None):
@@ -101,12 +101,15 @@ def test_upstream_is_read_and_its_probeable_servers_sent_as_backends():
 
 def test_options_are_passed_on():
     args = {'upstream': 'other', 'path': '/ready', 'expect_status': [200, 204], 'expect_body': 'ok',
-            'timeout': 0.5, 'min_healthy': 1, 'nginx_conf': NGINX_CONF, 'nginx_binary': '/opt/nginx/sbin/nginx'}
+            'timeout': 0.5, 'min_healthy': 1, 'nginx_conf': NGINX_CONF, 'nginx_binary': '/opt/nginx/sbin/nginx',
+            'nginx_timeout': 7}
     dummy, calls = run(args, probe=probe_result)
-    assert calls[0][1]['nginx_binary'] == '/opt/nginx/sbin/nginx'
+    assert calls[0] == ('balancer.nginx.snapshot', {'nginx_binary': '/opt/nginx/sbin/nginx', 'nginx_conf': NGINX_CONF,
+                                                    'nginx_timeout': 7, '_paths': [], '_dirs': []})
     assert calls[1] == ('balancer.nginx.backend_probe', {
         'backends': ['[::1]:9000'], 'path': '/ready', 'expect_status': [200, 204], 'expect_body': 'ok',
-        'timeout': 0.5, 'min_healthy': 1, 'nginx_conf': NGINX_CONF, 'nginx_binary': '/opt/nginx/sbin/nginx'})
+        'timeout': 0.5, 'min_healthy': 1, 'nginx_conf': NGINX_CONF, 'nginx_binary': '/opt/nginx/sbin/nginx',
+        'nginx_timeout': 7})
 
 
 def test_backends_go_straight_to_the_module_without_reading_the_proxy():
@@ -183,3 +186,13 @@ def test_what_the_snapshot_rolled_back_is_said():
                  'unvalidated changes; they were rolled back before this run: restored /etc/nginx/conf.d/a.conf')
     result, calls = run({'upstream': 'app'}, probe=probe_result, snapshot=snapshot_result(recovered=[recovered]))
     assert result['warnings'] == [recovered]
+
+
+@pytest.mark.parametrize('timeout', [0, 86401])
+def test_nginx_timeout_out_of_range_is_refused_like_every_other_module(timeout):
+    # the file-writing modules and config_info refuse it before reading the proxy; a 0 never silently becomes 60
+    calls = []
+    with pytest.raises(AnsibleActionFail) as info:
+        run({'upstream': 'app', 'nginx_timeout': timeout}, probe=probe_result, calls=calls)
+    assert str(info.value) == 'nginx_timeout: %d is not a number of seconds from 1 to 86400; give e.g. 60.' % timeout
+    assert calls == []

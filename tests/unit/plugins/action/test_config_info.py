@@ -163,3 +163,16 @@ def test_what_the_snapshot_rolled_back_is_said():
                  'unvalidated changes; they were rolled back before this run: restored /etc/nginx/conf.d/a.conf')
     result, dummy = run({}, snapshot_result(recovered=[recovered]))
     assert result['warnings'] == [recovered]
+
+
+def test_nginx_timeout_goes_to_the_snapshot():
+    dummy, calls = run({'nginx_timeout': 5}, snapshot_result())
+    assert calls == [('balancer.nginx.snapshot', {'nginx_binary': 'nginx', 'nginx_conf': NGINX_CONF,
+                                                  'nginx_timeout': 5, '_paths': [], '_dirs': []})]
+
+
+@pytest.mark.parametrize('timeout', [0, 86401])
+def test_nginx_timeout_out_of_range_reads_nothing(timeout):
+    with pytest.raises(AnsibleActionFail) as info:
+        run({'nginx_timeout': timeout}, snapshot_result())
+    assert str(info.value) == 'nginx_timeout: %d is not a number of seconds from 1 to 86400; give e.g. 60.' % timeout
