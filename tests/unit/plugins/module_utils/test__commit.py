@@ -894,7 +894,7 @@ def test_a_lock_held_by_another_process_is_waited_for(tmp_path, state):
         'fcntl.flock(fd, fcntl.LOCK_EX)\n'
         'os.write(fd, b"31337")\n'
         'print("held", flush=True)\n'
-        'time.sleep(1)\n'), lock_path], stdout=subprocess.PIPE)
+        'time.sleep(2)\n'), lock_path], stdout=subprocess.PIPE)
     try:
         assert holder.stdout.readline() == b'held\n'
         with pytest.raises(Busy) as exc:
@@ -902,8 +902,8 @@ def test_a_lock_held_by_another_process_is_waited_for(tmp_path, state):
                 pass
         assert str(exc.value).startswith('another balancer.nginx run (pid 31337) has held the lock on ')
         started = time.monotonic()
-        with ProxyLock(conf_path, 10):
-            assert time.monotonic() - started < 5
+        with ProxyLock(conf_path, 20):
+            assert time.monotonic() - started < 15
     finally:
         holder.wait()
         holder.stdout.close()
