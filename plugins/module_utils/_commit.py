@@ -25,7 +25,6 @@ attributes).  What "a bad change never reaches a running Nginx" means here:
 from __future__ import annotations
 
 import base64
-import contextlib
 import errno
 import fcntl
 import hashlib
@@ -556,6 +555,7 @@ def run_transaction(module, files, nginx_binary, nginx_conf, validate=True, back
         journal = Journal(nginx_conf)
         journal.write([e for e in tx.entries if e.changed or (file_args_for and e.new is not None)])
         failure = None
+        done, problems = [], []
         phase = 'writing the files'
         test = None
         attrs_changed = False

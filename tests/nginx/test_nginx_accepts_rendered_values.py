@@ -50,7 +50,8 @@ def nginx_t(root, text):
         handle.write(MAIN.format(root=root))
     with open(os.path.join(root, 'conf.d', 'value.conf'), 'w', encoding='utf-8') as handle:
         handle.write(text)
-    run = subprocess.run([NGINX, '-t', '-c', os.path.join(root, 'nginx.conf')], capture_output=True, timeout=30)
+    run = subprocess.run([NGINX, '-t', '-c', os.path.join(root, 'nginx.conf')], capture_output=True, timeout=30,
+                         check=False)
     return run.returncode, run.stderr.decode('utf-8', 'replace')
 
 

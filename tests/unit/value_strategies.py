@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 # Characters that matter to Nginx's tokenizer, to crossplane's quoting, to
 # variables and to terminals, mixed with ordinary text.
-TRICKY = list(';{}#"\'\\ $\t\r\n\x00\x0b\x1b\x7f\x85\xa0\u2028\u200b\ufeffé日') + ['\\r', '\\n', '\\t', '${host}',
-                                                                                   '$host', '\\\\']
+TRICKY = (list(';{}#"\'\\ $\t\r\n\x00\x0b\x1b\x7f\x85\xa0\u2028\u200b\ufeffé日')
+          + ['\\r', '\\n', '\\t', '${host}', '$host', '\\\\'])
 tricky_text = st.lists(st.one_of(st.sampled_from(TRICKY), st.text(min_size=1, max_size=3)),
                        max_size=12).map(''.join)
 any_text = st.one_of(tricky_text, st.text(max_size=30))
