@@ -15,7 +15,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.balancer.nginx.plugins.module_utils import _probe, _render, _specs
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import InspectError
-from ansible_collections.balancer.nginx.plugins.plugin_utils._nginx_action import NginxFileAction
+from ansible_collections.balancer.nginx.plugins.plugin_utils._nginx_action import NginxFileAction, checked_timeout
 
 
 def upstream_targets(tree, name):
@@ -40,7 +40,7 @@ class ActionModule(NginxFileAction):
     def apply(self, result, task_vars):
         validation, dummy = self.validate_argument_spec(argument_spec=_specs.BACKEND_PROBE,
                                                         **_specs.BACKEND_PROBE_RULES)
-        params = dict(validation.validated_parameters)
+        params = dict(checked_timeout(validation.validated_parameters))
         name = params.pop('upstream')
         targets = skipped = None
         if name is not None:

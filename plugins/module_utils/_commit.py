@@ -324,9 +324,18 @@ class Guard(object):
     def __init__(self, module):
         self.module = module
         self.previous = {}
+        self.signum = None
 
     def _raise(self, signum, frame):
+        # Recorded too: Python drops an exception raised while a finalizer (__del__) runs, so the
+        # transaction also asks check() at each step.
+        self.signum = signum
         raise Interrupted(signum)
+
+    def check(self):
+        """Raise :class:`Interrupted` if a signal came, even one whose exception Python swallowed."""
+        if self.signum is not None:
+            raise Interrupted(self.signum)
 
     def __enter__(self):
         for signum in _SIGNALS:
@@ -483,7 +492,9 @@ class Transaction(object):
                         os.unlink(entry.target)
                         done.append('removed %s (it did not exist before)' % entry.path)
                 else:
-                    if entry.written:
+                    # A write that failed before its rename left the old bytes: nothing to write back (and no
+                    # space is needed when the disk is full).
+                    if entry.written and read_bytes(entry.target) != entry.old:
                         _write_atomic(self.module, entry.target, entry.old)
                     _put_back_attributes(entry.target, stat.S_IMODE(entry.old_stat.st_mode), entry.old_stat.st_uid,
                                          entry.old_stat.st_gid)
@@ -562,8 +573,10 @@ def run_transaction(module, files, nginx_binary, nginx_conf, validate=True, back
         with Guard(module) as guard:
             try:
                 tx.stage(backup=backup)
+                guard.check()
                 phase = 'applying owner, group and mode'
                 attrs_changed = tx.apply_attributes(file_args_for) if file_args_for else False
+                guard.check()
                 if validate and changes:
                     phase = 'running nginx -t'
                     ok, output = tx.validate()
@@ -573,12 +586,15 @@ def run_transaction(module, files, nginx_binary, nginx_conf, validate=True, back
                     if not ok:
                         raise Failure('nginx -t rejected the change, so nothing was kept: %s' % output.strip(),
                                       nginx_test=test)
+                guard.check()
+                # The commit point: from here on the change is kept, whatever signal comes.
+                guard.hold_signals()
+                journal.clear()
             except BaseException as exc:  # every failure path restores, signals and SystemExit included
                 failure = exc
                 guard.hold_signals()
                 done, problems = tx.restore()
         if failure is None:
-            journal.clear()
             module.exit_json(changed=bool(changes) or attrs_changed, files=tx.results(), nginx_test=test, **result)
         if not problems:
             journal.clear()

@@ -253,11 +253,14 @@ def check_ownership(snapshot, path, kind, name, option, removing, force):
     verb = 'remove' if removing else 'replace'
     if not _nginx.is_managed(before):
         if not force:
+            if kind == 'map':
+                way_out = 'move that file out of conf_dir (the map shared by websocket locations lives there)'
+            else:
+                way_out = 'leave that file alone by giving the item another name%s' % ('' if removing else ' or path')
             raise InspectError(
-                option, 'would %s %s, which balancer.nginx did not write (its first line is not the "%s" header), '
-                'so nothing was changed' % (verb, path, _nginx.MANAGED_HEADER[:30] + '...'),
-                'leave that file alone by giving the item another name%s, or set force: true to %s'
-                % ('' if removing else ' or path', 'remove it' if removing else 'take it over'))
+                option, 'would %s %s, which balancer.nginx did not write (it does not start with the "%s" header '
+                'comment), so nothing was changed' % (verb, path, _nginx.MANAGED_HEADER.split(' (')[0]),
+                '%s, or set force: true to %s' % (way_out, 'remove it' if removing else 'take it over'))
         if not removing:
             lost = _inspect.unexpressed(kind, name, before.decode('utf-8', 'surrogateescape'))
             if lost:
@@ -341,7 +344,8 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
                                         'conf_dir', item.kind, snapshot.realpath(item.path))
     if map_path is not None:
         _inspect.check_http_context(tree, map_path, 'conf_dir', 'map')
-    for directory in sorted(set(os.path.dirname(c.path) for c in changes if c.changed)):
+    # Staging files are written next to the file the write ends in: a link's target.
+    for directory in sorted(set(os.path.dirname(snapshot.realpath(c.path)) for c in changes if c.changed)):
         _inspect.check_included_nowhere(
             tree, os.path.join(directory, '.balancer-staging.tmp'), 'conf_dir', 'hidden staging files',
             'narrow that include to the files it means (e.g. *.conf): balancer.nginx stages each file as a hidden '

@@ -344,6 +344,11 @@ def check_nothing_lost(tree, removed_path, removed_text, option='exclusive'):
                                'describe that %s in this call too, or set exclusive: false' % label)
 
 
+def _at_line(error):
+    """crossplane's error without the controller's temporary file: "... at line N"."""
+    return re.sub(r' in \S+:(\d+)$', r' at line \1', error)
+
+
 def check_roundtrip(text, payload):
     """Parse rendered text back and compare it with the payload it came from (ignoring lines)."""
     check_roundtrips([(text, payload)])
@@ -355,7 +360,7 @@ def check_roundtrips(rendered):
     for index, (text, payload) in enumerate(rendered):
         statements, errors = parsed[str(index)]
         if errors:
-            reason = re.sub(r' in \S+:(\d+)$', r' at line \1', str(errors[0].get('error')))
+            reason = _at_line(str(errors[0].get('error')))
             raise ModelError('content', 'the rendered file does not parse back (%s)' % reason,
                              'report this as a bug in balancer.nginx')
         if _render.strip_lines(statements) != _render.strip_lines(payload):
@@ -504,7 +509,7 @@ def unexpressed(kind, name, text):
     try:
         parsed = parse_text(text)
     except ValueError as exc:
-        return ['a syntax error (%s)' % exc]
+        return ['a syntax error (%s)' % _at_line(str(exc))]
     lost = []
     matched = False
     for stmt in parsed:
@@ -523,6 +528,11 @@ def unexpressed(kind, name, text):
         if kind == 'upstream':
             lost.extend(_label(u['directive'], u['args'], u['line'])
                         for u in _render.upstream_options_from_block(name, block)[1])
+        elif kind == 'map':
+            # The map has no options: any entry but the two it renders would be replaced.
+            lost.extend(_label(e['directive'], e.get('args', []), e.get('line')) for e in block
+                        if (e['directive'], [_render.nginx_value(a) for a in e.get('args', [])])
+                        not in (('default', ['upgrade']), ('', [''])))
         elif kind == 'vhost':
             for child in block:
                 if child['directive'] not in _VHOST_SERVER:

@@ -155,7 +155,7 @@ def read_files(nginx_conf, limit=100000):
             missing.append(path)
             continue
         files[path] = data
-        for match in _INCLUDE_RE.finditer(_strip_comments(data.decode('latin-1'))):
+        for match in _INCLUDE_RE.finditer(_strip_comments(data.decode('utf-8', 'surrogateescape'))):
             pattern = match.group(1).strip('"\'')
             if not os.path.isabs(pattern):
                 pattern = os.path.join(prefix, pattern)

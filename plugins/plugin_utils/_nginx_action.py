@@ -26,6 +26,15 @@ from ansible_collections.balancer.nginx.plugins.module_utils._errors import Bala
 FILE_ARG_KEYS = tuple(_specs.FILE_COMMON_ARGS)
 
 
+def checked_timeout(params):
+    """``params``, once ``nginx_timeout`` is a number of seconds Nginx may take (1 to 86400)."""
+    timeout = params.get('nginx_timeout')
+    if timeout is not None and not 1 <= timeout <= 86400:
+        raise AnsibleActionFail('nginx_timeout: %s is not a number of seconds from 1 to 86400; give e.g. 60.'
+                                % timeout)
+    return params
+
+
 def file_diff(change):
     """One file's diff in Ansible's shape, honouring MAX_FILE_SIZE_FOR_DIFF."""
     diff = {'before_header': change.path, 'after_header': change.path}
@@ -67,7 +76,7 @@ class NginxFileAction(ActionBase):
         result = self._execute_module(module_name='balancer.nginx.snapshot', module_args={
             'nginx_binary': params['nginx_binary'],
             'nginx_conf': nginx_conf,
-            'nginx_timeout': params.get('nginx_timeout') or 60,
+            'nginx_timeout': params.get('nginx_timeout', 60),
             '_paths': sorted(set(paths)),
             '_dirs': sorted(set(dirs)),
         }, task_vars=task_vars)
@@ -84,12 +93,7 @@ class NginxFileAction(ActionBase):
                                     result={'exception': _render.CROSSPLANE_IMPORT_ERROR})
         validation, dummy = self.validate_argument_spec(argument_spec=self.argument_spec,
                                                         **(self.argument_rules or {}))
-        params = validation.validated_parameters
-        timeout = params.get('nginx_timeout')
-        if timeout is not None and not 1 <= timeout <= 86400:
-            raise AnsibleActionFail('nginx_timeout: %s is not a number of seconds from 1 to 86400; give e.g. 60.'
-                                    % timeout)
-        return params
+        return checked_timeout(validation.validated_parameters)
 
     def run(self, tmp=None, task_vars=None):
         result = super(NginxFileAction, self).run(tmp, task_vars)

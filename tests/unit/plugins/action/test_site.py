@@ -302,8 +302,8 @@ def test_a_hand_written_file_at_one_item_s_path_refuses_the_whole_site():
     with pytest.raises(AnsibleActionFail) as info:
         run(dict(SITE), proxy)
     assert str(info.value) == (
-        'vhosts[0].name: would replace /etc/nginx/conf.d/www.vhost.conf, which balancer.nginx did not write (its '
-        'first line is not the "# Managed by balancer.nginx (A..." header), so nothing was changed; leave that file '
+        'vhosts[0].name: would replace /etc/nginx/conf.d/www.vhost.conf, which balancer.nginx did not write (it '
+        'does not start with the "# Managed by balancer.nginx" header comment), so nothing was changed; leave that file '
         'alone by giving the item another name or path, or set force: true to take it over.')
     assert proxy.modules() == ['balancer.nginx.snapshot']
 

@@ -425,8 +425,8 @@ def test_hand_written_file_is_refused_and_nothing_is_committed():
     with pytest.raises(AnsibleActionFail) as exc:
         make_action(ARGS, proxy).run(task_vars=dict(TASK_VARS))
     assert str(exc.value) == (
-        'name: would replace /etc/nginx/conf.d/app.conf, which balancer.nginx did not write (its first line is not '
-        'the "# Managed by balancer.nginx (A..." header), so nothing was changed; leave that file alone by giving '
+        'name: would replace /etc/nginx/conf.d/app.conf, which balancer.nginx did not write (it does not '
+        'start with the "# Managed by balancer.nginx" header comment), so nothing was changed; leave that file alone by giving '
         'the item another name or path, or set force: true to take it over.')
     assert proxy.modules() == ['balancer.nginx.snapshot']
 
@@ -436,8 +436,8 @@ def test_hand_written_file_is_not_removed():
     with pytest.raises(AnsibleActionFail) as exc:
         make_action({'name': 'app', 'state': 'absent'}, proxy).run(task_vars=dict(TASK_VARS))
     assert str(exc.value) == (
-        'state: would remove /etc/nginx/conf.d/app.conf, which balancer.nginx did not write (its first line is not '
-        'the "# Managed by balancer.nginx (A..." header), so nothing was changed; leave that file alone by giving '
+        'state: would remove /etc/nginx/conf.d/app.conf, which balancer.nginx did not write (it does not '
+        'start with the "# Managed by balancer.nginx" header comment), so nothing was changed; leave that file alone by giving '
         'the item another name, or set force: true to remove it.')
     assert proxy.modules() == ['balancer.nginx.snapshot']
 

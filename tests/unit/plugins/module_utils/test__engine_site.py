@@ -513,8 +513,8 @@ def test_websocket_map_must_be_read_in_http():
 
 HEADER = '# Managed by balancer.nginx (Ansible collection): changes made by hand are overwritten.\n'
 HAND_APP = b'upstream app {\n    server 10.0.0.1:80;\n}\n'
-NOT_OURS = ('which balancer.nginx did not write (its first line is not the "# Managed by balancer.nginx (A..." '
-            'header), so nothing was changed')
+NOT_OURS = ('which balancer.nginx did not write (it does not start with the "# Managed by balancer.nginx" header '
+            'comment), so nothing was changed')
 
 
 def owned(kind, name, text):
@@ -569,8 +569,9 @@ def test_hand_written_websocket_map_is_not_replaced_without_force():
     snap = on_proxy({WS_MAP: b'map $http_upgrade $connection_upgrade {\n    default upgrade;\n}\n'})
     assert refusal(InspectError, snap=snap, upstreams=[up('chat')],
                    vhosts=[{'name': 'chat', 'locations': [{'path': '/', 'upstream': 'chat', 'websocket': True}]}]) == (
-        'conf_dir: would replace /etc/nginx/conf.d/00-balancer-websocket-map.conf, ' + NOT_OURS + '; leave that '
-        'file alone by giving the item another name or path, or set force: true to take it over.')
+        'conf_dir: would replace /etc/nginx/conf.d/00-balancer-websocket-map.conf, ' + NOT_OURS + '; move that '
+        'file out of conf_dir (the map shared by websocket locations lives there), or set force: true to take it '
+        'over.')
 
 
 @pytest.mark.parametrize('before', [
