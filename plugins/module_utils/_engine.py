@@ -259,7 +259,7 @@ def check_ownership(snapshot, path, kind, name, option, removing, force):
                 way_out = 'leave that file alone by giving the item another name%s' % ('' if removing else ' or path')
             raise InspectError(
                 option, 'would %s %s, which balancer.nginx did not write (it does not start with the "%s" header '
-                'comment), so nothing was changed' % (verb, path, _nginx.MANAGED_HEADER.split(' (')[0]),
+                'comment), so nothing was changed' % (verb, path, _nginx.MANAGED_HEADER.split(' (', maxsplit=1)[0]),
                 '%s, or set force: true to %s' % (way_out, 'remove it' if removing else 'take it over'))
         if not removing:
             lost = _inspect.unexpressed(kind, name, before.decode('utf-8', 'surrogateescape'))

@@ -71,6 +71,16 @@ options:
         It must lie outside every directory that an C(include) of the configuration reads.
     type: path
     default: /var/backups/balancer-nginx
+  _expected:
+    description:
+      - Internal, set by the collection's action plugins; do not set it in a task. The sha1 of the bytes each file had
+        when the plan read it.
+    type: dict
+    default: {}
+  _read_set:
+    description:
+      - Internal, set by the collection's action plugins; do not set it in a task. Signatures of every file the plan read.
+    type: dict
 extends_documentation_fragment:
   - balancer.nginx.common.target
   - ansible.builtin.action_common_attributes

@@ -35,6 +35,20 @@ options:
     description: Seconds each call to Nginx may take before it is stopped and the task fails.
     type: int
     default: 60
+  _paths:
+    description: Internal, set by the collection's action plugins; do not set it in a task. Files whose bytes are returned.
+    type: list
+    elements: path
+    default: []
+  _dirs:
+    description: Internal, set by the collection's action plugins; do not set it in a task. Directories whose files are listed.
+    type: list
+    elements: path
+    default: []
+  _dump:
+    description: Internal, set by the collection's action plugins; do not set it in a task. Whether to read the configuration.
+    type: bool
+    default: true
 extends_documentation_fragment:
   - balancer.nginx.common.target
   - ansible.builtin.action_common_attributes

@@ -100,33 +100,35 @@ def normalized_spec(spec):
     return normalized(spec, 'options')
 
 
-def public(spec):
-    """The options a user may set: STYLE.md, "Action-to-module options start with _, undocumented"."""
-    return dict((key, value) for key, value in spec.items() if not key.startswith('_'))
-
-
-# the action plugins' own options (exactly these; each one undocumented)
+# the action plugins' own options: exactly these, each documented as internal (ansible-test's validate-modules
+# wants every option documented, and ansible-lint's production profile refuses the sanity ignores that
+# would keep them undocumented)
 INTERNAL = {
     'snapshot': ['_dirs', '_dump', '_paths'],
     'commit': ['_expected', '_read_set'],
 }
+INTERNAL_DESCRIPTION = "Internal, set by the collection's action plugins; do not set it in a task."
 
 
 @pytest.mark.parametrize('name', sorted(SPECS))
 def test_internal_options_are_the_action_plugins_own(name):
     assert sorted(k for k in SPECS[name][0] if k.startswith('_')) == INTERNAL.get(name, [])
-    assert [k for k in documentation(name)['options'] if k.startswith('_')] == []
+    documented = documentation(name)['options']
+    for key in INTERNAL.get(name, []):
+        description = documented[key]['description']
+        text = description[0] if isinstance(description, list) else description
+        assert text.startswith(INTERNAL_DESCRIPTION), key
 
 
 @pytest.mark.parametrize('name', sorted(SPECS))
 def test_option_names_agree(name):
-    assert sorted(documentation(name)['options']) == sorted(public(SPECS[name][0]))
+    assert sorted(documentation(name)['options']) == sorted(SPECS[name][0])
 
 
 @pytest.mark.parametrize('name', sorted(SPECS))
 def test_docs_and_spec_agree(name):
     doc = normalized_doc(documentation(name)['options'])
-    spec = normalized_spec(public(SPECS[name][0]))
+    spec = normalized_spec(SPECS[name][0])
     for option in sorted(set(doc) | set(spec)):
         assert doc.get(option) == spec.get(option), option
 

@@ -623,8 +623,8 @@ def test_a_restore_that_fails_keeps_the_journal_and_the_next_run_puts_the_bytes_
     assert result.kwargs['msg'] == (
         'nginx -t rejected the change, so nothing was kept:  -- Restored: removed %s (it did not exist before). '
         'NOT restored: could not restore %s ([Errno 30] Read-only file system); the journal %s keeps the previous '
-        'bytes and the next run on this proxy puts them back first.' % (conf / 'new.conf', conf / 'app.conf',
-                                                                          journal[0]))
+        'bytes and the next run on this proxy puts them back first.'
+        % (conf / 'new.conf', conf / 'app.conf', journal[0]))
     assert read(conf / 'app.conf') == b'x\n'
     # the next run (snapshot or commit) recovers first, and says so
     result = run(FakeModule(), [{'path': str(conf / 'app.conf'), 'content': APP_BEFORE.decode()}],

@@ -505,4 +505,3 @@ def test_unexpressed_syntax_error_is_named_by_its_line():
     # as check_roundtrip does: the controller's temporary file is not shown, only the line
     assert _inspect.unexpressed('upstream', 'app', 'upstream app {\n    server a:80;\n') == [
         'a syntax error (unexpected end of file, expecting "}" at line 2)']
-
