@@ -70,7 +70,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-mkdir -p "$TMP"/{conf.d,site.d,sites-available,sites-enabled,logs,temp,ctl}
+mkdir -p "$TMP"/{conf.d,site.d,server.d,sites-available,sites-enabled,logs,temp,ctl}
 UPSTREAM=lb_pool
 
 # Hand-written seed so nginx can start: the module takes this file over.
@@ -100,6 +100,7 @@ http {
     server {
         listen 127.0.0.1:$NGINX_PORT;
         include $TMP/generation.conf;
+        include $TMP/server.d/*.conf;
         location / {
             proxy_pass http://$UPSTREAM;
             proxy_http_version 1.1;
