@@ -15,6 +15,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.balancer.nginx.plugins.module_utils import _probe, _render, _specs
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import InspectError
+from ansible_collections.balancer.nginx.plugins.module_utils._upstream import Upstream
 from ansible_collections.balancer.nginx.plugins.plugin_utils._nginx_action import NginxFileAction, checked_timeout
 
 
@@ -25,7 +26,7 @@ def upstream_targets(tree, name):
         known = ', '.join(sorted(_render.nginx_value(d[0].args[0]) for d in tree.upstreams.values())) or 'none'
         raise InspectError('upstream', 'is not defined in the configuration of %s (defined: %s)'
                            % (tree.nginx_conf, known), 'give the name of an upstream group', value=name)
-    options, dummy = _render.upstream_options_from_block(name, definitions[0].block or [])
+    options, dummy = Upstream.read(name, definitions[0].block or [])
     targets, skipped = _probe.probe_targets(options['servers'])
     if not targets:
         reasons = ', '.join('%s (%s)' % (s['address'], s['reason']) for s in skipped) or 'no server lines'

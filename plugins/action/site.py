@@ -5,13 +5,34 @@
 
 from __future__ import annotations
 
-from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _specs
+from ansible.errors import AnsibleActionFail
+
+from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _options
+from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError, ModelError
 from ansible_collections.balancer.nginx.plugins.plugin_utils._nginx_action import NginxFileAction
 
 
 class ActionModule(NginxFileAction):
 
-    argument_spec = _specs.site_spec()
+    item_options = _options.SITE_OPTIONS
+
+    def validated(self):
+        params = super(ActionModule, self).validated()
+        try:
+            for name in self.item_options.names():
+                option = self.item_options[name]
+                value = params.get(name)
+                if value is None:
+                    params[name] = list(option.default) if option.type == 'list' else option.default
+                elif option.type == 'list' and not isinstance(value, list):
+                    # each item is validated by the engine, with the same rules as its single module
+                    raise ModelError(name, 'must be a list of %s options' % _options.SITE_LISTS[name],
+                                     'write [{name: ..., ...}]', value=value)
+                elif option.type != 'list':
+                    params[name] = _options.coerce(option, value, name)
+        except BalancerError as exc:
+            raise AnsibleActionFail(str(exc))
+        return params
 
     def describe(self, params):
         return _engine.describe(_engine.conf_dir_of(params), upstreams=params['upstreams'],

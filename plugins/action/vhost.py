@@ -5,12 +5,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.balancer.nginx.plugins.module_utils import _specs
 from ansible_collections.balancer.nginx.plugins.plugin_utils._nginx_action import SingleFileAction
 
 
 class ActionModule(SingleFileAction):
 
     kind = 'vhost'
-    argument_spec = _specs.vhost_spec()
-    argument_rules = _specs.VHOST_RULES

@@ -9,7 +9,7 @@ import ipaddress
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError
-from ansible_collections.balancer.nginx.plugins.module_utils._model import Server
+from ansible_collections.balancer.nginx.plugins.module_utils._options import SERVER_OPTIONS
 
 
 def _is_ipv6(text):
@@ -46,7 +46,7 @@ def upstream_servers(hosts, hostvars, port=80):
             if key != 'port' and override.get(key) is not None:
                 server[key] = override[key]
         try:
-            Server.from_options(server, 'servers[%d]' % index)
+            SERVER_OPTIONS.validate(server, 'servers[%d].' % index, 'server options')
         except BalancerError as exc:
             raise AnsibleFilterError('balancer.nginx.upstream_servers: host %s: %s' % (host, exc))
         servers.append(server)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError, ModelError
-from ansible_collections.balancer.nginx.plugins.module_utils._model import UPSTREAM_DEBUG_FORMAT
+from ansible_collections.balancer.nginx.plugins.module_utils._options import UPSTREAM_DEBUG_FORMAT
 
 
 def smooth_weighted_counts(weights, requests):

@@ -14,10 +14,14 @@ from __future__ import annotations
 import base64
 import os
 
-from ansible_collections.balancer.nginx.plugins.module_utils import _inspect, _nginx, _render, _specs
+from ansible_collections.balancer.nginx.plugins.module_utils import _inspect, _nginx, _options, _render
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import InspectError, ModelError
 from ansible_collections.balancer.nginx.plugins.module_utils._features import NginxInfo
-from ansible_collections.balancer.nginx.plugins.module_utils._model import LogFormat, Upstream, Vhost, check_name
+from ansible_collections.balancer.nginx.plugins.module_utils._log_format import LogFormat
+from ansible_collections.balancer.nginx.plugins.module_utils._upstream import Upstream
+from ansible_collections.balancer.nginx.plugins.module_utils._values import check_name
+from ansible_collections.balancer.nginx.plugins.module_utils._vhost import (
+    WEBSOCKET_MAP_ITEM, Vhost, websocket_map_payload)
 
 
 def _from_transport(text):
@@ -169,28 +173,29 @@ class Item(object):
     def __init__(self, kind, prefix, options, conf_dir):
         self.kind = kind
         self.prefix = prefix
+        if not isinstance(options, dict):
+            raise ModelError(prefix.rstrip('.') or 'options', 'must be a dict of %s options' % kind,
+                             'write {name: ..., ...} as for balancer.nginx.%s' % kind)
+        own = dict((key, value) for key, value in options.items() if key != _options.PATH.name)
         self.options = options
-        if prefix:
-            if not isinstance(options, dict):
-                raise ModelError(prefix.rstrip('.'), 'must be a dict of %s options' % kind,
-                                 'write {name: ..., ...} as for balancer.nginx.%s' % kind)
-            unknown = sorted(set(options) - set(_specs.ITEM_KEYS[kind]))
-            if unknown:
-                raise ModelError(prefix.rstrip('.'), 'has unknown option(s) %s' % ', '.join(unknown),
-                                 'use the options of balancer.nginx.%s: %s' % (kind, ', '.join(_specs.ITEM_KEYS[kind])))
-        self.state = options.get('state') or 'present'
-        if self.state not in ('present', 'absent'):
-            raise ModelError(prefix + 'state', 'must be present or absent', 'use present or absent',
-                             value=self.state)
-        check_name(prefix + 'name', options.get('name'))
-        self.path = target_path(options, options['name'], kind, conf_dir)
+        self.state = _options.coerce(_options.STATE, options.get(_options.STATE.name) or 'present',
+                                     prefix + _options.STATE.name)
+        check_name(prefix + _options.NAME.name, options.get(_options.NAME.name))
+        if options.get(_options.PATH.name) is not None:
+            _options.coerce(_options.PATH, options[_options.PATH.name], prefix + _options.PATH.name)
+        self.path = target_path(options, options[_options.NAME.name], kind, conf_dir)
         self.model = None
         if self.state == 'present':
-            self.model = MODELS[kind].from_options(options, prefix)
+            self.model = MODELS[kind].from_options(own, prefix)
+        else:
+            unknown = sorted(set(own) - set(_options.ITEMS[kind].names()), key=str)
+            if unknown:
+                raise ModelError(prefix.rstrip('.') or 'options', 'has unknown option(s) %s' % ', '.join(unknown),
+                                 'use only %s' % ', '.join(_options.ITEMS[kind].names()))
 
     @property
     def name(self):
-        return self.options['name']
+        return self.options[_options.NAME.name]
 
 
 MODELS = {'upstream': Upstream, 'vhost': Vhost, 'log_format': LogFormat}
@@ -316,11 +321,8 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
         payload = _render.file_payload([make], item)
         return payload, _render.build(payload)
 
-    render_group('log_format', lambda i: file_of(lambda lines: _render.log_format_payload(i.model, lines),
-                                                 (i.kind, i.name)))
-    render_group('upstream', lambda i: file_of(lambda lines: _render.upstream_payload(i.model, lines),
-                                               (i.kind, i.name)))
-    render_group('vhost', lambda i: file_of(lambda lines: _render.vhost_payload(i.model, lines), (i.kind, i.name)))
+    for kind in ('log_format', 'upstream', 'vhost'):
+        render_group(kind, lambda i: file_of(i.model.payload, (i.kind, i.name)))
 
     vhosts = [item for item in items if item.kind == 'vhost' and item.model is not None]
     map_path = None
@@ -328,7 +330,7 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
         path = map_path = websocket_map_path(conf_dir)
         if path not in described:
             check_ownership(snapshot, path, 'map', 'websocket', 'conf_dir', False, force)
-            payload, text = file_of(_render.websocket_map_payload, _render.WEBSOCKET_MAP_ITEM)
+            payload, text = file_of(websocket_map_payload, WEBSOCKET_MAP_ITEM)
             changes.append(FileChange(path, snapshot.before(path), text))
             described.add(path)
     if exclusive:
@@ -366,15 +368,16 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
         elif item.model is None and item.kind != 'vhost' and not (force and item.kind == 'upstream'):
             _inspect.check_removal(tree, item.kind, item.name, item.prefix + 'state')
     for item in vhosts:
-        for index, location in enumerate(item.model.locations):
-            if location.upstream is not None and not tree.upstream_definitions(location.upstream):
+        for index, path in enumerate(item.model.locations):
+            if path.upstream is not None and not tree.upstream_definitions(path.upstream):
                 raise InspectError(
                     '%slocations[%d].upstream' % (item.prefix, index) if item.options.get('locations')
                     else item.prefix + 'upstream',
                     'is not defined as an upstream in the proxy\'s configuration',
                     'define it first (balancer.nginx.upstream, or in the same site call), or use pass for a '
-                    'literal URL', value=location.upstream)
-        _inspect.check_access_log_formats(tree, item.path, item.prefix + 'access_log.format')
+                    'literal URL', value=path.upstream)
+        _inspect.check_access_log_formats(tree, item.path, '%s%s.%s' % (
+            item.prefix, _options.VHOST_ACCESS_LOG.name, _options.ACCESS_LOG_FORMAT.name))
         warnings.extend(item.model.retry_warnings(item.prefix))
     # Exclusive pruning may remove what something else still uses.
     for change in changes:

@@ -7,7 +7,7 @@ The proxy's files (read in one round trip) are written under a temporary
 root and parsed one by one with ``crossplane.parse(single=True)``; includes
 are resolved here against the snapshot, never against the controller's own
 disk.  The walk records in which context each file is included, where each
-upstream is defined, every ``proxy_pass`` that refers to an upstream, and the
+upstream is defined, every proxied URL that refers to an upstream, and the
 read order of statements.  Checks raise :class:`InspectError`.
 Controller side only (crossplane).
 """
@@ -21,8 +21,12 @@ import re
 import shutil
 import tempfile
 
+from ansible_collections.balancer.nginx.plugins.module_utils import _options as o, _render
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import InspectError, ModelError
-from ansible_collections.balancer.nginx.plugins.module_utils import _render
+from ansible_collections.balancer.nginx.plugins.module_utils._log_format import ESCAPE_ARG
+from ansible_collections.balancer.nginx.plugins.module_utils._upstream import Upstream
+from ansible_collections.balancer.nginx.plugins.module_utils._vhost import (
+    LOCATION_STATEMENTS, SERVER_STATEMENTS, UPGRADE_VARIABLE)
 
 _GLOB_CHARS = frozenset('*?[')
 _PARSE_CACHE = {}
@@ -87,7 +91,7 @@ def _segments_match(pattern, path):
 
 
 def proxy_pass_host(target):
-    """The host part (with any port) of a ``proxy_pass`` URL, or ``None`` (variables, sockets, IPv6)."""
+    """The host part (with any port) of a proxied URL, or ``None`` (variables, sockets, IPv6)."""
     for scheme in ('http://', 'https://'):
         if target.startswith(scheme):
             rest = target[len(scheme):]
@@ -101,7 +105,7 @@ def proxy_pass_host(target):
 
 
 def proxy_pass_upstream(target):
-    """The upstream name a ``proxy_pass`` URL names, or ``None`` (variables, sockets).
+    """The upstream name a proxied URL names, or ``None`` (variables, sockets).
 
     ``http://NAME:PORT`` still names the group (Nginx refuses it with "upstream
     may not have port" while the group exists), so it counts as a reference.
@@ -203,22 +207,22 @@ class ConfigTree(object):
         stmt = Statement(raw, path, context, self._order, parent)
         self.statements.append(stmt)
         directive = stmt.directive
-        if directive == 'include' and stmt.args:
+        if directive == o.INCLUDE and stmt.args:
             self.include_statements.append(stmt)
             for included in self._resolve(stmt.args[0]):
                 self.includes.setdefault(included, []).append((context, stmt))
                 if included not in stack:
                     self._walk(included, context, stack + [included], parent)
-        elif directive == 'upstream' and stmt.args and context in (('http',), ('stream',)):
-            table = self.upstreams if context == ('http',) else self.stream_upstreams
+        elif directive == o.UPSTREAM and stmt.args and context in ((o.HTTP,), (o.STREAM,)):
+            table = self.upstreams if context == (o.HTTP,) else self.stream_upstreams
             table.setdefault(stmt.args[0].lower(), []).append(stmt)
-        elif directive == 'proxy_pass' and stmt.args and context[:1] == ('http',):
+        elif directive == o.PROXY_PASS and stmt.args and context[:1] == (o.HTTP,):
             self.proxy_passes.append(stmt)
-        elif directive == 'log_format' and stmt.args:
+        elif directive == o.LOG_FORMAT and stmt.args:
             self.log_formats.setdefault(stmt.args[0], []).append(stmt)
-        elif directive == 'access_log':
+        elif directive == o.ACCESS_LOG:
             self.access_logs.append(stmt)
-        elif directive == 'server' and context == ('http',) and stmt.block is not None:
+        elif directive == o.SERVER and context == (o.HTTP,) and stmt.block is not None:
             self.servers.append(stmt)
         if stmt.block is not None:
             for child in stmt.block:
@@ -226,7 +230,7 @@ class ConfigTree(object):
 
     # -- questions -------------------------------------------------------
     def references(self, name):
-        """``proxy_pass`` statements that refer to upstream ``name`` (in any letter case, as Nginx compares)."""
+        """Statements that proxy to upstream ``name`` (in any letter case, as Nginx compares)."""
         name = name.lower()
         return [s for s in self.proxy_passes if (proxy_pass_upstream(s.args[0]) or '').lower() == name]
 
@@ -234,7 +238,7 @@ class ConfigTree(object):
         return self.upstreams.get(name.lower(), [])
 
     def log_format_users(self, name):
-        """``access_log`` statements that name log format ``name``."""
+        """Access log statements that name log format ``name``."""
         return [s for s in self.access_logs if len(s.args) > 1 and s.args[1] == name]
 
     def orphaned_uses(self, kind, name):
@@ -244,7 +248,7 @@ class ConfigTree(object):
         return [] if self.log_formats.get(name) else self.log_format_users(name)
 
 
-_DIRECTIVE_OF_KIND = {'upstream': 'upstream', 'vhost': 'server', 'log_format': 'log_format', 'map': 'map'}
+_DIRECTIVE_OF_KIND = {'upstream': o.UPSTREAM, 'vhost': o.SERVER, 'log_format': o.LOG_FORMAT, 'map': o.MAP}
 
 
 def check_http_context(tree, path, option='path', kind='upstream', real=None):
@@ -257,7 +261,7 @@ def check_http_context(tree, path, option='path', kind='upstream', real=None):
             'write it into a directory that the http block includes (conf_dir), or add '
             '"include %s/*.conf;" inside http {}' % os.path.dirname(path))
     for context, stmt in contexts:
-        if context != ('http',):
+        if context != (o.HTTP,):
             raise InspectError(
                 option,
                 '%s is included inside %s at %s, where "%s" is not allowed (Nginx: "%s directive is not allowed '
@@ -277,22 +281,22 @@ def check_unique_upstream(tree, name, path, option='name'):
 
 
 def check_unique_log_format(tree, name, path, option='name'):
-    """No other file may define log format ``name`` (Nginx: duplicate "log_format" name)."""
+    """No other file may define log format ``name`` (Nginx refuses a duplicate name)."""
     for stmt in tree.log_formats.get(name, []):
         if stmt.file != path:
             raise InspectError(option, 'is already defined as a log format in %s' % stmt.where(),
                                'remove it there, or choose another name', value=name)
 
 
-def check_access_log_formats(tree, path, option='access_log.format'):
-    """Every ``access_log`` in ``path`` names a format that Nginx has read before it."""
+def check_access_log_formats(tree, path, option):
+    """Every access log statement in ``path`` names a format that Nginx has read before it."""
     for stmt in tree.access_logs:
         if stmt.file != path or len(stmt.args) < 2 or stmt.args[0] == 'off':
             continue
         name = stmt.args[1]
-        if name == 'combined' or '=' in name:
+        if name in o.BUILTIN_LOG_FORMATS or '=' in name:
             continue
-        definitions = [d for d in tree.log_formats.get(name, []) if d.context == ('http',)]
+        definitions = [d for d in tree.log_formats.get(name, []) if d.context == (o.HTTP,)]
         if not definitions:
             raise InspectError(option, 'is not defined as a log format in the proxy\'s configuration',
                                'define it first (balancer.nginx.log_format, or log_formats in the same site call)',
@@ -307,8 +311,9 @@ def check_access_log_formats(tree, path, option='access_log.format'):
 
 # What uses a definition, and how to phrase its removal: (kind label, user phrase, fix of state=absent).
 _USES = {
-    'upstream': ('upstream', 'proxy_pass still refers to it', 'change those proxy_pass lines first, or set force: true'),
-    'log_format': ('log format', 'access_log still uses it', 'change those access_log lines first'),
+    'upstream': ('upstream', '%s still refers to it' % o.PROXY_PASS,
+                 'change those %s lines first, or set force: true' % o.PROXY_PASS),
+    'log_format': ('log format', '%s still uses it' % o.ACCESS_LOG, 'change those %s lines first' % o.ACCESS_LOG),
 }
 
 
@@ -326,7 +331,7 @@ def check_removal(tree, kind, name, option):
 
 
 def check_nothing_lost(tree, removed_path, removed_text, option='exclusive'):
-    """Removing a file must not leave a proxy_pass without its upstream or an access_log without its format."""
+    """Removing a file must not leave a proxied URL without its upstream or an access log without its format."""
     try:
         parsed = parse_text(removed_text)
     except ValueError:
@@ -372,18 +377,16 @@ def check_roundtrips(rendered):
 # config_info: the parsed active configuration as data
 # --------------------------------------------------------------------------
 
-# Directives whose availability the feature table decides, by context.
-_UPSTREAM_DIRECTIVE_FEATURES = {
-    'least_time': 'least_time', 'sticky': 'sticky', 'ntlm': 'ntlm', 'queue': 'queue', 'zone': 'zone',
-    'keepalive_time': 'keepalive_time', 'keepalive_timeout': 'keepalive_timeout',
-    'keepalive_requests': 'keepalive_requests', 'resolver': 'resolver', 'resolver_timeout': 'resolver_timeout',
-}
-_SERVER_PARAM_FEATURES = {'resolve': 'resolve', 'route': 'route', 'drain': 'drain', 'slow_start': 'slow_start',
-                          'max_conns': 'max_conns'}
+# What the feature gates look at in a whole configuration, from the table: directives in an upstream block and
+# the parameters of its server lines.
+_UPSTREAM_DIRECTIVE_FEATURES = dict((opt.directive, opt.feature) for opt in o.UPSTREAM_OPTIONS.options
+                                    if opt.directive and opt.feature)
+_UPSTREAM_DIRECTIVE_FEATURES.update(o.METHOD.choice_features)
+_SERVER_PARAM_FEATURES = dict((opt.directive, opt.feature) for opt in o.SERVER_OPTIONS.options if opt.feature)
 
 
 def _looks_like_upstream_name(host):
-    """A proxy_pass host that Nginx can only find as an upstream (no port, no dot, not an address)."""
+    """A proxied host that Nginx can only find as an upstream (no port, no dot, not an address)."""
     return bool(host) and '.' not in host and ':' not in host and host != 'localhost'
 
 
@@ -393,20 +396,18 @@ def unsupported_features(tree, info, nginx_plus=False):
     found = []
     for stmt in tree.statements:
         keys = []
-        if stmt.directive == 'health_check':
-            keys.append(('health_check', 'health_check'))
-        in_upstream = stmt.context and stmt.context[-1] == 'upstream'
+        if stmt.directive == o.HEALTH_CHECK:
+            keys.append((o.HEALTH_CHECK, o.HEALTH_CHECK))
+        in_upstream = stmt.context and stmt.context[-1] == o.UPSTREAM
         if in_upstream and stmt.directive in _UPSTREAM_DIRECTIVE_FEATURES:
             keys.append((_UPSTREAM_DIRECTIVE_FEATURES[stmt.directive], stmt.directive))
-        if in_upstream and stmt.directive == 'random':
-            keys.append(('random', 'random'))
-            if any(a.startswith('least_time=') for a in stmt.args):
-                keys.append(('random_least_time', 'random least_time'))
-        if in_upstream and stmt.directive == 'server':
+        if in_upstream and stmt.directive == o.RANDOM and any(a.startswith(o.RANDOM_LEAST_TIME) for a in stmt.args):
+            keys.append(('random_least_time', o.FEATURES['random_least_time'].title))
+        if in_upstream and stmt.directive == o.SERVER:
             for param in stmt.args[1:]:
                 key = param.split('=', 1)[0]
                 if key in _SERVER_PARAM_FEATURES:
-                    keys.append((_SERVER_PARAM_FEATURES[key], 'server ' + key))
+                    keys.append((_SERVER_PARAM_FEATURES[key], '%s %s' % (o.SERVER, key)))
         for key, label in keys:
             if not is_available(key, info, nginx_plus):
                 found.append({'directive': label, 'file': stmt.file, 'line': stmt.line})
@@ -422,7 +423,7 @@ def describe_config(tree, info, only_upstream=None):
                 continue
             stmt = table[key][0]
             name = _render.nginx_value(stmt.args[0])
-            options, unknown = _render.upstream_options_from_block(name, stmt.block or [])
+            options, unknown = Upstream.read(name, stmt.block or [])
             options.pop('name')
             found[name] = {'file': stmt.file, 'line': stmt.line, 'options': options, 'unknown': unknown,
                            'references': [{'file': r.file, 'line': r.line} for r in tree.references(name)]
@@ -440,32 +441,32 @@ def describe_config(tree, info, only_upstream=None):
     def locations_of(block_stmt):
         found = []
         for child in children.get(id(block_stmt), []):
-            if child.directive == 'location':
-                passes = [c.args[0] for c in children.get(id(child), []) if c.directive == 'proxy_pass' and c.args]
+            if child.directive == o.LOCATION:
+                passes = [c.args[0] for c in children.get(id(child), []) if c.directive == o.PROXY_PASS and c.args]
                 found.append({'path': ' '.join(_render.nginx_value(a) for a in child.args),
-                              'proxy_pass': _render.nginx_value(passes[0]) if passes else None})
+                              o.PROXY_PASS: _render.nginx_value(passes[0]) if passes else None})
                 found.extend(locations_of(child))
         return found
 
     vhosts = []
     for server in tree.servers:
-        names, listen = [], []
+        names, addresses = [], []
         for child in children.get(id(server), []):
-            if child.directive == 'server_name':
+            if child.directive == o.SERVER_NAME:
                 names.extend(_render.nginx_value(a) for a in child.args)
-            elif child.directive == 'listen':
-                listen.append(' '.join(child.args))
-        locations = [{'path': None, 'proxy_pass': _render.nginx_value(child.args[0])}
+            elif child.directive == o.LISTEN:
+                addresses.append(' '.join(child.args))
+        locations = [{'path': None, o.PROXY_PASS: _render.nginx_value(child.args[0])}
                      for child in children.get(id(server), [])
-                     if child.directive == 'proxy_pass' and child.args]
-        vhosts.append({'file': server.file, 'line': server.line, 'server_name': names, 'listen': listen,
+                     if child.directive == o.PROXY_PASS and child.args]
+        vhosts.append({'file': server.file, 'line': server.line, o.SERVER_NAME: names, o.LISTEN: addresses,
                        'locations': locations + locations_of(server)})
     log_formats = {}
     for name in sorted(tree.log_formats):
         stmt = tree.log_formats[name][0]
         args = [_render.nginx_value(a) for a in stmt.args[1:]]
         escape = None
-        if args and args[0].startswith('escape='):
+        if args and args[0].startswith(ESCAPE_ARG):
             escape = args.pop(0).split('=', 1)[1]
         log_formats[name] = {'file': stmt.file, 'line': stmt.line, 'format': args, 'escape': escape}
     undefined = []
@@ -488,13 +489,7 @@ def describe_config(tree, info, only_upstream=None):
 # takeover of a hand-written file (force: true)
 # --------------------------------------------------------------------------
 
-# What the vhost options can express, block by block: a takeover keeps exactly these.
-_VHOST_SERVER = frozenset(['listen', 'server_name', 'ssl_certificate', 'ssl_certificate_key', 'access_log',
-                           'location'])
-_VHOST_LOCATION = frozenset(['proxy_pass', 'proxy_http_version', 'proxy_set_header', 'proxy_next_upstream',
-                             'proxy_next_upstream_tries', 'proxy_next_upstream_timeout', 'proxy_connect_timeout',
-                             'proxy_read_timeout', 'proxy_send_timeout'])
-_ITEM_DIRECTIVE = {'upstream': 'upstream', 'log_format': 'log_format', 'vhost': 'server', 'map': 'map'}
+_ITEM_DIRECTIVE = {'upstream': o.UPSTREAM, 'log_format': o.LOG_FORMAT, 'vhost': o.SERVER, 'map': o.MAP}
 
 
 def _label(directive, args, line):
@@ -519,7 +514,7 @@ def unexpressed(kind, name, text):
             kind == 'vhost'
             or (kind == 'upstream' and values[:1] and values[0].lower() == name.lower())
             or (kind == 'log_format' and values[:1] == [name])
-            or (kind == 'map' and values == ['$http_upgrade', _render.UPGRADE_VARIABLE]))
+            or (kind == 'map' and values == ['$http_upgrade', UPGRADE_VARIABLE]))
         if not mine:
             lost.append(_label(directive, args, line))
             continue
@@ -527,26 +522,26 @@ def unexpressed(kind, name, text):
         block = stmt.get('block') or []
         if kind == 'upstream':
             lost.extend(_label(u['directive'], u['args'], u['line'])
-                        for u in _render.upstream_options_from_block(name, block)[1])
+                        for u in Upstream.read(name, block)[1])
         elif kind == 'map':
             # The map has no options: any entry but the two it renders would be replaced.
             lost.extend(_label(e['directive'], e.get('args', []), e.get('line')) for e in block
                         if (e['directive'], [_render.nginx_value(a) for a in e.get('args', [])])
-                        not in (('default', ['upgrade']), ('', [''])))
+                        not in ((o.MAP_DEFAULT, ['upgrade']), ('', [''])))
         elif kind == 'vhost':
             for child in block:
-                if child['directive'] not in _VHOST_SERVER:
+                if child['directive'] not in SERVER_STATEMENTS:
                     lost.append(_label(child['directive'], child.get('args', []), child.get('line')))
-                inner = (child.get('block') or []) if child['directive'] == 'location' else []
+                inner = (child.get('block') or []) if child['directive'] == o.LOCATION else []
                 for grandchild in inner:
-                    if grandchild['directive'] not in _VHOST_LOCATION:
+                    if grandchild['directive'] not in LOCATION_STATEMENTS:
                         lost.append(_label(grandchild['directive'], grandchild.get('args', []),
                                            grandchild.get('line')))
     return lost
 
 
 def check_included_nowhere(tree, sample, option, what, fix):
-    """``sample`` (a backup or staging file name) must not be read by any include."""
+    """``sample`` (the name of a copy or a staging file) must not be read by any include."""
     contexts = tree.contexts_for(sample)
     if contexts:
         stmt = contexts[0][1]

@@ -35,7 +35,7 @@ class NginxTimeout(Exception):
         self.timeout = timeout
         super(NginxTimeout, self).__init__(
             'nginx_timeout: "nginx %s" did not finish within %s s and was stopped; find out why Nginx hangs '
-            '(a resolver or a file on a slow mount?) or raise nginx_timeout' % (' '.join(args), timeout))
+            '(a name lookup or a file on a slow mount?) or raise nginx_timeout' % (' '.join(args), timeout))
 
 
 def find_binary(module, nginx_binary):
@@ -143,9 +143,9 @@ def read_files(nginx_conf, limit=100000):
     files = {}
     missing = []
     prefix = os.path.dirname(nginx_conf)
-    queue = [nginx_conf]
-    while queue and len(files) < limit:
-        path = queue.pop(0)
+    pending = [nginx_conf]
+    while pending and len(files) < limit:
+        path = pending.pop(0)
         if path in files:
             continue
         try:
@@ -160,9 +160,9 @@ def read_files(nginx_conf, limit=100000):
             if not os.path.isabs(pattern):
                 pattern = os.path.join(prefix, pattern)
             if glob.has_magic(pattern):
-                queue.extend(sorted(glob.glob(pattern)))
+                pending.extend(sorted(glob.glob(pattern)))
             else:
-                queue.append(pattern)
+                pending.append(pattern)
     return files, missing
 
 

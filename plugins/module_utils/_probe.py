@@ -20,7 +20,8 @@ from urllib.parse import quote, urlsplit
 
 from ansible_collections.balancer.nginx.plugins.module_utils._balance import NO_ID
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError, ModelError
-from ansible_collections.balancer.nginx.plugins.module_utils._model import check_address
+from ansible_collections.balancer.nginx.plugins.module_utils._options import BACKUP, DOWN
+from ansible_collections.balancer.nginx.plugins.module_utils._values import check_address
 
 MAX_BODY = 1024 * 1024          # bytes of an answer read at most
 MAX_ID_LENGTH = 200             # characters of a body kept as a backend id
@@ -150,7 +151,7 @@ def describe_error(exc, timeout):
     if isinstance(exc, http.client.RemoteDisconnected):
         return 'connection closed without an answer'
     if isinstance(exc, socket.gaierror):
-        return 'cannot resolve the host (%s)' % (exc.strerror or exc)
+        return 'cannot look up the host (%s)' % (exc.strerror or exc)
     if isinstance(exc, ConnectionResetError):
         return 'connection reset'
     return '%s: %s' % (type(exc).__name__, exc)
@@ -240,13 +241,13 @@ def probe_targets(servers):
     targets, skipped, seen = [], [], set()
     for server in servers:
         address = server['address']
-        if server.get('down'):
+        if server.get(DOWN.name):
             skipped.append({'address': address, 'reason': 'marked down'})
         elif address.startswith('unix:'):
             skipped.append({'address': address, 'reason': 'unix socket, cannot be probed over TCP'})
         elif address not in seen:
             seen.add(address)
-            targets.append({'address': address, 'backup': bool(server.get('backup'))})
+            targets.append({'address': address, BACKUP.name: bool(server.get(BACKUP.name))})
     return targets, skipped
 
 

@@ -19,19 +19,23 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _nginx, _render, _specs
+from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _nginx, _options, _render, _specs
 from ansible_collections.balancer.nginx.plugins.module_utils._engine import Snapshot
-from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError
+from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError, ModelError
 
 FILE_ARG_KEYS = tuple(_specs.FILE_COMMON_ARGS)
 
 
+TIMEOUT = _options.COMMON['nginx_timeout']
+
+
 def checked_timeout(params):
-    """``params``, once ``nginx_timeout`` is a number of seconds Nginx may take (1 to 86400)."""
-    timeout = params.get('nginx_timeout')
-    if timeout is not None and not 1 <= timeout <= 86400:
-        raise AnsibleActionFail('nginx_timeout: %s is not a number of seconds from 1 to 86400; give e.g. 60.'
-                                % timeout)
+    """``params``, once ``nginx_timeout`` is a number of seconds Nginx may take (the table's range)."""
+    if params.get(TIMEOUT.name) is not None:
+        try:
+            params[TIMEOUT.name] = _options.coerce(TIMEOUT, params[TIMEOUT.name], TIMEOUT.name)
+        except BalancerError as exc:
+            raise AnsibleActionFail(str(exc))
     return params
 
 
@@ -62,6 +66,8 @@ class NginxFileAction(ActionBase):
     TRANSFERS_FILES = False
     argument_spec = None
     argument_rules = None
+    # The options of what the module describes (None: every option is validated by argument_spec).
+    item_options = None
 
     def describe(self, params):
         """Validated ``_engine.Item`` list (pure model checks, before any round trip)."""
@@ -88,12 +94,32 @@ class NginxFileAction(ActionBase):
         return snapshot
 
     def validated(self):
+        """The module's parameters: the common ones checked and defaulted, the item's as given.
+
+        What an item holds is validated once, by the engine, option path by
+        option path, whichever module describes it (so one rule gives one
+        message through upstream and through site), and never deep-copied.
+        """
         if not _render.HAS_CROSSPLANE:
             raise AnsibleActionFail(missing_required_lib('crossplane') + ' (on the controller)',
                                     result={'exception': _render.CROSSPLANE_IMPORT_ERROR})
-        validation, dummy = self.validate_argument_spec(argument_spec=self.argument_spec,
-                                                        **(self.argument_rules or {}))
-        return checked_timeout(validation.validated_parameters)
+        if self.item_options is None:
+            validation, dummy = self.validate_argument_spec(argument_spec=self.argument_spec,
+                                                            **(self.argument_rules or {}))
+            return checked_timeout(validation.validated_parameters)
+        args = self._task.args
+        common = _options.COMMON
+        try:
+            unknown = sorted(set(args) - set(common.names()) - set(common.aliases())
+                             - set(self.item_options.names()), key=str)
+            if unknown:
+                raise ModelError('options', 'has unknown option(s) %s' % ', '.join(str(u) for u in unknown),
+                                 'use the options of this module (ansible-doc shows them)')
+            params = common.validate(dict((k, v) for k, v in args.items() if k not in self.item_options.by_name))
+        except BalancerError as exc:
+            raise AnsibleActionFail(str(exc))
+        params.update((k, v) for k, v in args.items() if k in self.item_options.by_name)
+        return params
 
     def run(self, tmp=None, task_vars=None):
         result = super(NginxFileAction, self).run(tmp, task_vars)
@@ -186,9 +212,13 @@ class SingleFileAction(NginxFileAction):
 
     kind = None
 
+    @property
+    def item_options(self):
+        return _options.ITEMS[self.kind]
+
     def describe(self, params):
-        return _engine.describe(_engine.conf_dir_of(params), prefixed=False,
-                                **{_engine.GROUPS[self.kind]: [params]})
+        item = dict((key, value) for key, value in params.items() if key in self.item_options.by_name)
+        return _engine.describe(_engine.conf_dir_of(params), prefixed=False, **{_engine.GROUPS[self.kind]: [item]})
 
     def result_of(self, params, items, plan):
         item = items[0]
