@@ -115,7 +115,7 @@ class Option:
     choices: Optional[Tuple[str, ...]] = None
     default: Any = None
     required: bool = False
-    kind: Optional[str] = None          # value kind, see _check_kind
+    kind: Optional[str] = None          # value kind, see _check_kind; 'onoff' for a bool written on/off
     minimum: Optional[int] = None
     maximum: Optional[int] = None
     noun: Optional[str] = None          # what a choice is, for messages ("a balancing method")
@@ -142,7 +142,9 @@ class Option:
 
     # -- how it is written and read back -------------------------------------
     def args(self, value):
-        """The arguments of its DIRECTIVE (a flag directive has none)."""
+        """The arguments of its DIRECTIVE (a flag directive has none; an ``onoff`` one says on or off)."""
+        if self.kind == 'onoff':
+            return ['on' if value else 'off']
         if self.type == 'bool':
             return []
         if isinstance(value, list):
@@ -157,6 +159,10 @@ class Option:
 
     def read(self, args):
         """The option's value from the arguments Nginx has (the inverse of ``args``); ValueError if it cannot."""
+        if self.kind == 'onoff':
+            if args not in (['on'], ['off']):
+                raise ValueError('not on or off')
+            return args == ['on']
         if self.type == 'bool':
             if args:
                 raise ValueError('a flag takes no arguments')
