@@ -136,6 +136,8 @@ class Option:
 
     def is_set(self, value) -> bool:
         """Whether ``value`` asks for something (what the gates and the rules look at)."""
+        if self.kind == 'onoff':
+            return value is not None and value != self.default
         if self.type == 'bool':
             return bool(value) and value != self.default
         return value is not None and value != [] and value != {}
