@@ -15,6 +15,7 @@ from ansible_collections.balancer.nginx.plugins.plugin_utils._nginx_action impor
 class ActionModule(NginxFileAction):
 
     item_options = _options.SITE_OPTIONS
+    module_kind = 'site'
 
     def validated(self):
         params = super(ActionModule, self).validated()
@@ -36,7 +37,9 @@ class ActionModule(NginxFileAction):
 
     def describe(self, params):
         return _engine.describe(_engine.conf_dir_of(params), upstreams=params['upstreams'],
-                                vhosts=params['vhosts'], log_formats=params['log_formats'])
+                                vhosts=params['vhosts'], log_formats=params['log_formats'],
+                                stream_proxies=params['stream_proxies'],
+                                stream_conf_dir=_engine.stream_conf_dir_of(params))
 
     def result_of(self, params, items, plan):
         return {'files': [{'path': c.path, 'changed': c.changed,

@@ -105,6 +105,23 @@ notes:
     hash keys and regexes); control and invisible characters are refused, naming the option.
 """
 
+    # The modules that write stream files too (upstream, stream_proxy, site).
+    STREAM = r"""
+options:
+  stream_conf_dir:
+    description:
+      - Directory of the files of the C(stream) context (stream upstream groups and stream proxies), created when it
+        is missing.
+      - When Nginx does not read it yet, the call makes it read it, inside the same validated transaction, by the
+        one edit the collection makes to O(nginx_conf)- with no C(stream {}) block there, a marked one that includes
+        it is appended; a hand-written C(stream {}) block is used, not replaced (the include goes inside it). Every
+        other byte of O(nginx_conf) is kept.
+      - The stream module must be loaded (Debian - the package C(libnginx-mod-stream)); a call refuses, naming the
+        fix, when it is not.
+    type: path
+    default: /etc/nginx/stream.d
+"""
+
     # Modules that run on the proxy without an action plugin (snapshot, commit, balance_check).
     TARGET = r"""
 attributes:

@@ -409,6 +409,9 @@ class Transaction(object):
         self.backup_dir = backup_dir
         self.entries = []
         self.test_output = None
+        self.mkdirs = []            # directories the plan may create when they are missing (stream_conf_dir)
+        self.created = []           # those it did create, removed again by restore
+        self.keep_attributes = []   # files owner/group/mode are not applied to (nginx.conf)
 
     def plan(self, files, expected=None):
         expected = expected or {}
@@ -428,6 +431,8 @@ class Transaction(object):
     def check_directories(self):
         for entry in self.entries:
             directory = os.path.dirname(entry.target) or '.'
+            if directory in self.mkdirs:
+                continue
             if entry.changed and entry.new is not None and not os.path.isdir(directory):
                 raise Failure('%s: the directory %s does not exist; create it or choose another conf_dir/path.'
                               % (entry.path, directory))
@@ -448,6 +453,11 @@ class Transaction(object):
     def stage(self, backup=False):
         """Put every changed file in place (atomically, one by one)."""
         self.check_directories()
+        for directory in self.mkdirs:
+            if not os.path.isdir(directory) and any(e.changed and e.new is not None and os.path.dirname(e.target) ==
+                                                    directory for e in self.entries):
+                os.makedirs(directory, mode=0o755)
+                self.created.append(directory)
         for entry in self.entries:
             if not entry.changed:
                 continue
@@ -463,7 +473,7 @@ class Transaction(object):
         """Apply owner/group/mode to the present files; returns True when something changed."""
         changed = False
         for entry in self.entries:
-            if entry.new is None:
+            if entry.new is None or entry.path in self.keep_attributes:
                 continue
             entry.attrs_touched = True
             changed = self.module.set_fs_attributes_if_different(file_args_for(entry.target), changed)
@@ -503,6 +513,13 @@ class Transaction(object):
                 entry.written = entry.attrs_touched = False
             except (Exception, ModuleFailed) as exc:  # keep restoring the others; the journal keeps this one
                 problems.append('could not restore %s (%s)' % (entry.path, getattr(exc, 'msg', None) or exc))
+        for directory in reversed(self.created):
+            try:
+                os.rmdir(directory)
+                done.append('removed the directory %s (it did not exist before)' % directory)
+            except OSError:
+                pass
+        self.created = []
         return done, problems
 
     def discard_backups(self):
@@ -532,7 +549,7 @@ def _failure_message(exc, phase):
 
 def run_transaction(module, files, nginx_binary, nginx_conf, validate=True, backup=False, expected=None,
                     file_args_for=None, timeout=_nginx.DEFAULT_TIMEOUT, backup_dir=DEFAULT_BACKUP_DIR,
-                    read_set=None):
+                    read_set=None, mkdirs=(), keep_attributes=()):
     """The whole target-side commit; exits the module with its result."""
     binary = _nginx.require_binary(module, nginx_binary) if validate else nginx_binary
     result = {}
@@ -549,6 +566,8 @@ def run_transaction(module, files, nginx_binary, nginx_conf, validate=True, back
             module.fail_json(msg='The configuration changed on the proxy after this run read it (%s), probably by '
                                  'another run; nothing was written, run the task again.' % shown, **result)
         tx = Transaction(module, binary, nginx_conf, timeout, backup_dir)
+        tx.mkdirs = [os.path.normpath(d) for d in mkdirs]
+        tx.keep_attributes = list(keep_attributes)
         try:
             changes = tx.plan(files, expected)
             tx.check_directories()
@@ -559,7 +578,7 @@ def run_transaction(module, files, nginx_binary, nginx_conf, validate=True, back
             attrs_changed = False
             if file_args_for:
                 for entry in tx.entries:
-                    if entry.new is not None and entry.old is not None:
+                    if entry.new is not None and entry.old is not None and entry.path not in tx.keep_attributes:
                         attrs_changed = module.set_fs_attributes_if_different(file_args_for(entry.target),
                                                                               attrs_changed)
             module.exit_json(changed=bool(changes) or attrs_changed, files=tx.results(), nginx_test=None, **result)

@@ -18,6 +18,7 @@ from ansible_collections.balancer.nginx.plugins.module_utils import _inspect, _n
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import InspectError, ModelError
 from ansible_collections.balancer.nginx.plugins.module_utils._features import NginxInfo
 from ansible_collections.balancer.nginx.plugins.module_utils._log_format import LogFormat
+from ansible_collections.balancer.nginx.plugins.module_utils._stream_proxy import StreamProxy
 from ansible_collections.balancer.nginx.plugins.module_utils._upstream import Upstream
 from ansible_collections.balancer.nginx.plugins.module_utils._values import check_name
 from ansible_collections.balancer.nginx.plugins.module_utils._vhost import (
@@ -33,7 +34,8 @@ class Snapshot(object):
     """What the proxy told us: Nginx version/edition, its config files, the exact bytes of our paths."""
 
     def __init__(self, info, nginx_conf, files, current, config_ok=True, config_error=None, dirs=None, real=None,
-                 read_set=None, recovered=None):
+                 read_set=None, recovered=None, build=None):
+        self.build = build            # what nginx -V says it was built with
         self.dirs = dirs or {}
         self.info = info
         self.nginx_conf = nginx_conf
@@ -60,7 +62,8 @@ class Snapshot(object):
             current[path] = dict(item, content=base64.b64decode(item['content_b64'])
                                  if item.get('exists') else None)
         return cls(info, nginx_conf, files, current, config.get('ok', True), config.get('error'),
-                   result.get('dirs') or {}, real, result.get('read_set'), result.get('recovered'))
+                   result.get('dirs') or {}, real, result.get('read_set'), result.get('recovered'),
+                   nginx.get('output'))
 
     def managed_files(self, directories):
         """``{path: bytes}`` of the managed files the proxy has in ``directories``."""
@@ -108,9 +111,10 @@ class FileChange(object):
 
 
 class Plan(object):
-    def __init__(self, changes, warnings=None):
+    def __init__(self, changes, warnings=None, mkdirs=None):
         self.changes = changes
         self.warnings = warnings or []
+        self.mkdirs = mkdirs or []    # directories the commit may create (stream_conf_dir)
 
     @property
     def changed(self):
@@ -127,17 +131,29 @@ def conf_dir_of(params):
     return os.path.normpath(params.get('conf_dir') or '/etc/nginx/conf.d')
 
 
-def target_path(params, name, kind='upstream', conf_dir=None):
-    """``path`` if given, else the kind's default file name in ``conf_dir`` (normalized).
+def stream_conf_dir_of(params):
+    return os.path.normpath(params.get(_options.STREAM_CONF_DIR.name) or _options.STREAM_CONF_DIR.default)
+
+
+STREAM_PROXY_SUFFIX = '.stream.conf'
+
+
+def target_path(params, name, kind='upstream', conf_dir=None, stream_conf_dir=None, context=_options.HTTP):
+    """``path`` if given, else the kind's default file name in ``conf_dir`` or ``stream_conf_dir`` (normalized).
 
     Log formats start with ``00-`` so that Nginx reads them before the vhosts
     that use them (``include conf.d/*.conf`` reads files in name order).
     """
     if params.get('path'):
         return os.path.normpath(params['path'])
-    directory = conf_dir or conf_dir_of(params)
+    if kind == 'stream_proxy' or context == _options.STREAM:
+        directory = stream_conf_dir or stream_conf_dir_of(params)
+    else:
+        directory = conf_dir or conf_dir_of(params)
     if kind == 'vhost':
         return os.path.join(directory, name + VHOST_SUFFIX)
+    if kind == 'stream_proxy':
+        return os.path.join(directory, name + STREAM_PROXY_SUFFIX)
     if kind == 'log_format':
         return os.path.join(directory, LOG_FORMAT_PREFIX + name + '.conf')
     return os.path.join(directory, name + UPSTREAM_SUFFIX)
@@ -166,11 +182,11 @@ def candidate_tree(snapshot, changes):
 
 
 class Item(object):
-    """One described object of a site: kind, option prefix, options, state and target path."""
+    """One described object of a site: kind, option prefix, options, state, context and target path."""
 
-    __slots__ = ('kind', 'prefix', 'options', 'state', 'path', 'model')
+    __slots__ = ('kind', 'prefix', 'options', 'state', 'context', 'path', 'model')
 
-    def __init__(self, kind, prefix, options, conf_dir):
+    def __init__(self, kind, prefix, options, conf_dir, stream_conf_dir=None):
         self.kind = kind
         self.prefix = prefix
         if not isinstance(options, dict):
@@ -183,7 +199,12 @@ class Item(object):
         check_name(prefix + _options.NAME.name, options.get(_options.NAME.name))
         if options.get(_options.PATH.name) is not None:
             _options.coerce(_options.PATH, options[_options.PATH.name], prefix + _options.PATH.name)
-        self.path = target_path(options, options[_options.NAME.name], kind, conf_dir)
+        self.context = _options.STREAM if kind == 'stream_proxy' else _options.HTTP
+        if kind == 'upstream' and options.get(_options.CONTEXT.name) is not None:
+            self.context = _options.coerce(_options.CONTEXT, options[_options.CONTEXT.name],
+                                           prefix + _options.CONTEXT.name)
+        self.path = target_path(options, options[_options.NAME.name], kind, conf_dir, stream_conf_dir,
+                                self.context)
         self.model = None
         if self.state == 'present':
             self.model = MODELS[kind].from_options(own, prefix)
@@ -197,18 +218,34 @@ class Item(object):
     def name(self):
         return self.options[_options.NAME.name]
 
+    @property
+    def where(self):
+        """The option naming the item's file: its path when given, else its name."""
+        return self.prefix + (_options.PATH.name if self.options.get(_options.PATH.name) else _options.NAME.name)
 
-MODELS = {'upstream': Upstream, 'vhost': Vhost, 'log_format': LogFormat}
+    @property
+    def check_kind(self):
+        """The kind as the checks know it (a group of the stream context is a kind of its own)."""
+        if self.kind == 'upstream' and self.context == _options.STREAM:
+            return _inspect.STREAM_UPSTREAM
+        return self.kind
 
 
-def describe(conf_dir, upstreams=(), vhosts=(), log_formats=(), prefixed=True):
+MODELS = {'upstream': Upstream, 'vhost': Vhost, 'log_format': LogFormat, 'stream_proxy': StreamProxy}
+# The order items are planned and written in: formats before the vhosts that log with them, groups before
+# what proxies to them.
+KINDS = ('log_format', 'upstream', 'vhost', 'stream_proxy')
+
+
+def describe(conf_dir, upstreams=(), vhosts=(), log_formats=(), stream_proxies=(), prefixed=True,
+             stream_conf_dir=None):
     """Validate every described item (pure model checks, before anything is read)."""
     items = []
-    for kind, group, key in (('log_format', log_formats, 'log_formats'), ('upstream', upstreams, 'upstreams'),
-                             ('vhost', vhosts, 'vhosts')):
-        for index, options in enumerate(group or []):
-            prefix = '%s[%d].' % (key, index) if prefixed else ''
-            items.append(Item(kind, prefix, options, conf_dir))
+    lists = {'log_format': log_formats, 'upstream': upstreams, 'vhost': vhosts, 'stream_proxy': stream_proxies}
+    for kind in KINDS:
+        for index, options in enumerate(lists[kind] or []):
+            prefix = '%s[%d].' % (GROUPS[kind], index) if prefixed else ''
+            items.append(Item(kind, prefix, options, conf_dir, stream_conf_dir))
     seen = {}
     for item in items:
         other = seen.get(item.path)
@@ -216,23 +253,28 @@ def describe(conf_dir, upstreams=(), vhosts=(), log_formats=(), prefixed=True):
             raise ModelError(item.prefix + 'name', 'writes the same file %s as %sname' % (item.path, other.prefix),
                              'give each item its own name or path', value=item.name)
         seen[item.path] = item
-    for kind in MODELS:
-        names = {}
-        for item in items:
-            if item.kind == kind:
-                key = item.name.lower() if kind == 'upstream' else item.name
-                if key in names:
-                    raise ModelError(item.prefix + 'name', 'repeats %sname%s' % (
-                        names[key], ' (Nginx compares upstream names ignoring letter case)' if kind == 'upstream'
-                        else ''), 'describe each %s once' % kind, value=item.name)
-                names[key] = item.prefix
+    names = {}
+    for item in items:
+        # Upstream names ignore letter case, as in Nginx; http and stream groups are separate namespaces.
+        key = (item.kind, item.context, item.name.lower() if item.kind == 'upstream' else item.name)
+        if key in names:
+            raise ModelError(item.prefix + 'name', 'repeats %sname%s' % (
+                names[key], ' (Nginx compares upstream names ignoring letter case)' if item.kind == 'upstream'
+                else ''), 'describe each %s once' % item.kind, value=item.name)
+        names[key] = item.prefix
     return items
 
 
-def paths_to_read(items, conf_dir):
+def uses_stream(items):
+    return any(item.context == _options.STREAM and item.model is not None for item in items)
+
+
+def paths_to_read(items, conf_dir, nginx_conf=None):
     paths = set(item.path for item in items)
     if any(item.kind == 'vhost' for item in items):
         paths.add(websocket_map_path(conf_dir))
+    if nginx_conf and uses_stream(items):
+        paths.add(os.path.normpath(nginx_conf))   # the stream {} block may have to be added
     return sorted(paths)
 
 
@@ -282,8 +324,73 @@ def check_ownership(snapshot, path, kind, name, option, removing, force):
             'rename one of them or give it its own path (or set force: true to %s it)' % verb)
 
 
-def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusive=False, backup_dir=None):
+STREAM_BLOCK_BEGIN = '# BEGIN balancer.nginx: the stream context of the TCP/UDP proxies (the rest of this file is not managed)'
+STREAM_BLOCK_END = '# END balancer.nginx'
+
+
+def stream_include(snapshot, tree, stream_conf_dir):
+    """The ``FileChange`` of nginx.conf that makes Nginx read ``stream_conf_dir`` in its stream context, or None.
+
+    The one edit of nginx.conf: every byte of it is kept. With no ``stream {}``
+    block, a marked one that includes ``stream_conf_dir`` is appended; a
+    hand-written ``stream {}`` block in nginx.conf is used, not replaced: the
+    include is added inside it.
+    """
+    sample = os.path.join(stream_conf_dir, 'x.conf')
+    contexts = [context for context, stmt in tree.contexts_for(sample)]
+    if (_options.STREAM,) in contexts:
+        return None
+    nginx_conf = snapshot.nginx_conf
+    include = '%s %s;' % (_options.INCLUDE, os.path.join(stream_conf_dir, '*.conf'))
+    before = snapshot.before(nginx_conf)
+    if before is None:
+        raise InspectError('nginx_conf', 'could not be read from the proxy', 'check nginx_conf', value=nginx_conf)
+    text = before.decode('utf-8', 'surrogateescape')
+    blocks = [s for s in tree.statements if s.directive == _options.STREAM and s.context == () and s.block is not None]
+    if not blocks:
+        added = '\n'.join(['', STREAM_BLOCK_BEGIN, '%s {' % _options.STREAM, '    ' + include, '}', STREAM_BLOCK_END, ''])
+        return FileChange(nginx_conf, before, text + ('' if text.endswith('\n') or not text else '\n') + added)
+    block = blocks[0]
+    if block.file != nginx_conf:
+        raise InspectError(_options.STREAM_CONF_DIR.name, 'is not included by the %s {} block at %s' % (
+            _options.STREAM, block.where()), 'add "%s" inside that block' % include, value=stream_conf_dir)
+    lines = text.split('\n')
+    opening = None
+    for index in range(block.line - 1, len(lines)):
+        position = lines[index].find('{')
+        if position >= 0:
+            opening = (index, position)
+            break
+    if opening is None:
+        raise InspectError(_options.STREAM_CONF_DIR.name, 'could not be added to the %s {} block at %s' % (
+            _options.STREAM, block.where()), 'add "%s" inside that block' % include, value=stream_conf_dir)
+    index, position = opening
+    lines[index] = lines[index][:position + 1] + '\n    %s  # balancer.nginx: %s' % (
+        include, _options.STREAM_CONF_DIR.name) + lines[index][position + 1:]
+    return FileChange(nginx_conf, before, '\n'.join(lines))
+
+
+def check_stream_module(snapshot, tree):
+    """Nginx has the stream module, and loads it when it is a dynamic one."""
+    build = snapshot.build or ''
+    if '--with-stream=dynamic' in build:
+        if not any(s.directive == LOAD_MODULE and s.args and 'ngx_stream_module' in s.args[0] for s in tree.statements):
+            raise InspectError(_options.STREAM_CONF_DIR.name, 'needs the %s module, which this Nginx has as a '
+                               'dynamic module that its configuration does not load' % _options.STREAM,
+                               "install it (Debian: libnginx-mod-stream, which the role installs) or add "
+                               "'load_module modules/ngx_stream_module.so;' at the top of nginx.conf")
+    elif build and '--with-stream' not in build:
+        raise InspectError(_options.STREAM_CONF_DIR.name, 'needs the %s module, which this Nginx was built without'
+                           % _options.STREAM, 'install an Nginx built with it (Debian: nginx with libnginx-mod-stream)')
+
+
+LOAD_MODULE = 'load_module'
+
+
+def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusive=False, backup_dir=None,
+              stream_conf_dir=None):
     """Plan a whole set of items as one transaction: render, then inspect the candidate configuration."""
+    stream_conf_dir = stream_conf_dir or _options.STREAM_CONF_DIR.default
     changes = []
     warnings = []
     described = set()
@@ -293,36 +400,30 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
         real = snapshot.realpath(item.path)
         if real in reals and reals[real].path != item.path:
             other = reals[real]
-            raise InspectError(item.prefix + 'path' if item.options.get('path') else item.prefix + 'name',
-                               'writes %s, the same file as %sname (through a symbolic link)' % (real, other.prefix),
-                               'give each item its own file', value=item.name)
+            raise InspectError(item.where, 'writes %s, the same file as %sname (through a symbolic link)'
+                               % (real, other.prefix), 'give each item its own file', value=item.name)
         reals[real] = item
         if item.kind == 'upstream' and item.model is not None:
             item.model.check_features(snapshot.info, nginx_plus, item.prefix)
     for item in items:
-        option = item.prefix + ('path' if item.options.get('path') else 'name')
-        if item.model is None:
-            option = item.prefix + 'state'
+        option = item.prefix + _options.STATE.name if item.model is None else item.where
         check_ownership(snapshot, item.path, item.kind, item.name, option, item.model is None, force)
 
-    def render_group(kind, render):
+    def file_of(makers, item):
+        payload = _render.file_payload(makers, item)
+        return payload, _render.build(payload)
+
+    for kind in KINDS:
         rendered = []
         for item in items:
             if item.kind != kind:
                 continue
             text = None
             if item.model is not None:
-                payload, text = render(item)
+                payload, text = file_of(item.model.statements(), (item.kind, item.name))
                 rendered.append((text, payload))
             changes.append(FileChange(item.path, snapshot.before(item.path), text))
         _inspect.check_roundtrips(rendered)
-
-    def file_of(make, item):
-        payload = _render.file_payload([make], item)
-        return payload, _render.build(payload)
-
-    for kind in ('log_format', 'upstream', 'vhost'):
-        render_group(kind, lambda i: file_of(i.model.payload, (i.kind, i.name)))
 
     vhosts = [item for item in items if item.kind == 'vhost' and item.model is not None]
     map_path = None
@@ -330,7 +431,7 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
         path = map_path = websocket_map_path(conf_dir)
         if path not in described:
             check_ownership(snapshot, path, 'map', 'websocket', 'conf_dir', False, force)
-            payload, text = file_of(websocket_map_payload, WEBSOCKET_MAP_ITEM)
+            payload, text = file_of([websocket_map_payload], WEBSOCKET_MAP_ITEM)
             changes.append(FileChange(path, snapshot.before(path), text))
             described.add(path)
     if exclusive:
@@ -338,12 +439,23 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
         for path, before in sorted(snapshot.managed_files(directories).items()):
             if path not in described:
                 changes.append(FileChange(path, before, None))
+    mkdirs = []
+    if uses_stream(items):
+        stream_change = stream_include(snapshot, candidate_tree(snapshot, changes), stream_conf_dir)
+        if stream_change is not None:
+            changes.append(stream_change)
+            described.add(stream_change.path)
+        mkdirs.append(stream_conf_dir)
 
     tree = candidate_tree(snapshot, changes)
+    if uses_stream(items):
+        check_stream_module(snapshot, tree)
     for item in items:
         if item.model is not None:
-            _inspect.check_http_context(tree, item.path, item.prefix + 'path' if item.options.get('path') else
-                                        'conf_dir', item.kind, snapshot.realpath(item.path))
+            option = item.where if item.options.get(_options.PATH.name) else (
+                _options.STREAM_CONF_DIR.name if item.context == _options.STREAM else 'conf_dir')
+            _inspect.check_http_context(tree, item.path, option, item.check_kind, snapshot.realpath(item.path),
+                                        item.context)
     if map_path is not None:
         _inspect.check_http_context(tree, map_path, 'conf_dir', 'map')
     # Staging files are written next to the file the write ends in: a link's target.
@@ -362,28 +474,48 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
                     '/var/backups/balancer-nginx')
     for item in items:
         if item.kind == 'upstream' and item.model is not None:
-            _inspect.check_unique_upstream(tree, item.name, item.path, item.prefix + 'name')
+            _inspect.check_unique_upstream(tree, item.name, item.path, item.prefix + 'name', item.context)
         elif item.kind == 'log_format' and item.model is not None:
             _inspect.check_unique_log_format(tree, item.name, item.path, item.prefix + 'name')
-        elif item.model is None and item.kind != 'vhost' and not (force and item.kind == 'upstream'):
-            _inspect.check_removal(tree, item.kind, item.name, item.prefix + 'state')
+        elif item.model is None and item.kind in ('upstream', 'log_format') and not (force and item.kind == 'upstream'):
+            _inspect.check_removal(tree, item.check_kind, item.name, item.prefix + 'state')
     for item in vhosts:
-        for index, path in enumerate(item.model.locations):
-            if path.upstream is not None and not tree.upstream_definitions(path.upstream):
-                raise InspectError(
-                    '%slocations[%d].upstream' % (item.prefix, index) if item.options.get('locations')
-                    else item.prefix + 'upstream',
-                    'is not defined as an upstream in the proxy\'s configuration',
-                    'define it first (balancer.nginx.upstream, or in the same site call), or use pass for a '
-                    'literal URL', value=path.upstream)
+        for index, location in enumerate(item.model.locations):
+            for group in location.groups():
+                where = ('%slocations[%d].%s' % (item.prefix, index, _options.SPLIT.name if location.split
+                                                 else _options.LOCATION_UPSTREAM.name)
+                         if item.options.get('locations') else item.prefix + _options.VHOST_UPSTREAM.name)
+                check_group(tree, group, _options.HTTP, where)
         _inspect.check_access_log_formats(tree, item.path, '%s%s.%s' % (
             item.prefix, _options.VHOST_ACCESS_LOG.name, _options.ACCESS_LOG_FORMAT.name))
         warnings.extend(item.model.retry_warnings(item.prefix))
+    for item in items:
+        if item.kind == 'stream_proxy' and item.model is not None:
+            check_group(tree, item.model.upstream, _options.STREAM, item.prefix + _options.STREAM_UPSTREAM.name)
+    if vhosts:
+        _inspect.check_backend_tls(tree, set(item.path for item in vhosts), 'locations.backend_tls')
     # Exclusive pruning may remove what something else still uses.
     for change in changes:
         if change.after is None and change.path not in described and change.before is not None:
-            _inspect.check_nothing_lost(tree, change.path, change.before_text)
-    return Plan(changes, warnings=warnings)
+            context = _options.STREAM if os.path.dirname(change.path) == stream_conf_dir else _options.HTTP
+            _inspect.check_nothing_lost(tree, change.path, change.before_text, context=context)
+    return Plan(changes, warnings=warnings, mkdirs=mkdirs)
 
 
-GROUPS = {'upstream': 'upstreams', 'vhost': 'vhosts', 'log_format': 'log_formats'}
+def check_group(tree, name, context, option):
+    """``name`` is a group of ``context``; a group of the other context is named as such."""
+    if tree.upstream_definitions(name, context):
+        return
+    other = _options.STREAM if context == _options.HTTP else _options.HTTP
+    found = tree.upstream_definitions(name, other)
+    if found:
+        raise InspectError(option, 'is an upstream of the %s context (%s), and %s and %s groups are separate '
+                           'namespaces' % (other, found[0].where(), _options.HTTP, _options.STREAM),
+                           'give a group with context: %s' % context, value=name)
+    fix = ('define it first (balancer.nginx.upstream, or in the same site call), or use pass for a literal URL'
+           if context == _options.HTTP else
+           'define it first (balancer.nginx.upstream with context: stream, or in the same site call)')
+    raise InspectError(option, 'is not defined as an upstream in the proxy\'s configuration', fix, value=name)
+
+
+GROUPS = {'upstream': 'upstreams', 'vhost': 'vhosts', 'log_format': 'log_formats', 'stream_proxy': 'stream_proxies'}

@@ -26,7 +26,7 @@ from ansible_collections.balancer.nginx.plugins.module_utils._errors import Insp
 from ansible_collections.balancer.nginx.plugins.module_utils._log_format import ESCAPE_ARG
 from ansible_collections.balancer.nginx.plugins.module_utils._upstream import Upstream
 from ansible_collections.balancer.nginx.plugins.module_utils._vhost import (
-    LOCATION_STATEMENTS, SERVER_STATEMENTS, UPGRADE_VARIABLE)
+    LOCATION_STATEMENTS, SERVER_STATEMENTS, STREAM_SERVER_STATEMENTS, UPGRADE_VARIABLE)
 
 _GLOB_CHARS = frozenset('*?[')
 _PARSE_CACHE = {}
@@ -152,7 +152,9 @@ class ConfigTree(object):
         self.includes = {}        # file -> [(context, Statement of the include)]
         self.upstreams = {}       # lower-case name -> [Statement] of http upstream blocks
         self.stream_upstreams = {}  # the same for the stream context
-        self.proxy_passes = []    # [Statement]
+        self.proxy_passes = []    # [Statement] of the http context
+        self.stream_proxy_passes = []   # [Statement] of the stream context
+        self.split_values = []    # [Statement] of the buckets of split_clients blocks (each names a group)
         self.log_formats = {}     # name -> [Statement]
         self.access_logs = []     # [Statement]
         self.servers = []         # [Statement] of http-level server blocks
@@ -218,6 +220,10 @@ class ConfigTree(object):
             table.setdefault(stmt.args[0].lower(), []).append(stmt)
         elif directive == o.PROXY_PASS and stmt.args and context[:1] == (o.HTTP,):
             self.proxy_passes.append(stmt)
+        elif directive == o.PROXY_PASS and stmt.args and context[:1] == (o.STREAM,):
+            self.stream_proxy_passes.append(stmt)
+        elif context[-1:] == (o.SPLIT_CLIENTS,) and stmt.args:
+            self.split_values.append(stmt)
         elif directive == o.LOG_FORMAT and stmt.args:
             self.log_formats.setdefault(stmt.args[0], []).append(stmt)
         elif directive == o.ACCESS_LOG:
@@ -230,12 +236,19 @@ class ConfigTree(object):
 
     # -- questions -------------------------------------------------------
     def references(self, name):
-        """Statements that proxy to upstream ``name`` (in any letter case, as Nginx compares)."""
+        """Statements that proxy to http upstream ``name``, directly or through a split (any letter case)."""
         name = name.lower()
-        return [s for s in self.proxy_passes if (proxy_pass_upstream(s.args[0]) or '').lower() == name]
+        return ([s for s in self.proxy_passes if (proxy_pass_upstream(s.args[0]) or '').lower() == name]
+                + [s for s in self.split_values if _render.nginx_value(s.args[0]).lower() == name])
 
-    def upstream_definitions(self, name):
-        return self.upstreams.get(name.lower(), [])
+    def stream_references(self, name):
+        """Stream proxies that pass to stream upstream ``name``."""
+        name = name.lower()
+        return [s for s in self.stream_proxy_passes if _render.nginx_value(s.args[0]).lower() == name]
+
+    def upstream_definitions(self, name, context=o.HTTP):
+        table = self.upstreams if context == o.HTTP else self.stream_upstreams
+        return table.get(name.lower(), [])
 
     def log_format_users(self, name):
         """Access log statements that name log format ``name``."""
@@ -245,34 +258,39 @@ class ConfigTree(object):
         """Statements that use upstream or log format ``name`` although nothing defines it any more."""
         if kind == 'upstream':
             return [] if self.upstream_definitions(name) else self.references(name)
+        if kind == STREAM_UPSTREAM:
+            return [] if self.upstream_definitions(name, o.STREAM) else self.stream_references(name)
         return [] if self.log_formats.get(name) else self.log_format_users(name)
 
 
-_DIRECTIVE_OF_KIND = {'upstream': o.UPSTREAM, 'vhost': o.SERVER, 'log_format': o.LOG_FORMAT, 'map': o.MAP}
+STREAM_UPSTREAM = 'stream_upstream'   # the kind of a group of the stream context, in checks and messages
+_DIRECTIVE_OF_KIND = {'upstream': o.UPSTREAM, 'vhost': o.SERVER, 'log_format': o.LOG_FORMAT, 'map': o.MAP,
+                      'split': o.SPLIT_CLIENTS, 'stream_proxy': o.SERVER, STREAM_UPSTREAM: o.UPSTREAM}
 
 
-def check_http_context(tree, path, option='path', kind='upstream', real=None):
-    """The file at ``path`` (or a link to it) must be included in the ``http`` context and nowhere else."""
+def check_http_context(tree, path, option='path', kind='upstream', real=None, context=o.HTTP):
+    """The file at ``path`` (or a link to it) must be included in the ``context`` block and nowhere else."""
     contexts = tree.contexts_for(path, real)
+    directory = 'conf_dir' if context == o.HTTP else o.STREAM_CONF_DIR.name
     if not contexts:
         raise InspectError(
             option,
             '%s is not included by %s, so Nginx would never read it' % (path, tree.nginx_conf),
-            'write it into a directory that the http block includes (conf_dir), or add '
-            '"include %s/*.conf;" inside http {}' % os.path.dirname(path))
-    for context, stmt in contexts:
-        if context != (o.HTTP,):
+            'write it into a directory that the %s block includes (%s), or add "include %s/*.conf;" inside %s {}'
+            % (context, directory, os.path.dirname(path), context))
+    for found, stmt in contexts:
+        if found != (context,):
             raise InspectError(
                 option,
                 '%s is included inside %s at %s, where "%s" is not allowed (Nginx: "%s directive is not allowed '
-                'here")' % (path, ' > '.join(context) or 'the main context', stmt.where(), _DIRECTIVE_OF_KIND[kind],
+                'here")' % (path, ' > '.join(found) or 'the main context', stmt.where(), _DIRECTIVE_OF_KIND[kind],
                             _DIRECTIVE_OF_KIND[kind]),
-                'write it into a directory included directly in http {} (conf_dir)')
+                'write it into a directory included directly in %s {} (%s)' % (context, directory))
 
 
-def check_unique_upstream(tree, name, path, option='name'):
-    """No other file may define upstream ``name``."""
-    for stmt in tree.upstream_definitions(name):
+def check_unique_upstream(tree, name, path, option='name', context=o.HTTP):
+    """No other file may define upstream ``name`` in the same context (http and stream are separate namespaces)."""
+    for stmt in tree.upstream_definitions(name, context):
         if stmt.file not in tree.aliases(path):
             raise InspectError(
                 option,
@@ -313,6 +331,8 @@ def check_access_log_formats(tree, path, option):
 _USES = {
     'upstream': ('upstream', '%s still refers to it' % o.PROXY_PASS,
                  'change those %s lines first, or set force: true' % o.PROXY_PASS),
+    STREAM_UPSTREAM: ('stream upstream', 'a stream proxy still passes to it',
+                      'change those stream proxies first, or set force: true'),
     'log_format': ('log format', '%s still uses it' % o.ACCESS_LOG, 'change those %s lines first' % o.ACCESS_LOG),
 }
 
@@ -330,7 +350,7 @@ def check_removal(tree, kind, name, option):
                            value='absent')
 
 
-def check_nothing_lost(tree, removed_path, removed_text, option='exclusive'):
+def check_nothing_lost(tree, removed_path, removed_text, option='exclusive', context=o.HTTP):
     """Removing a file must not leave a proxied URL without its upstream or an access log without its format."""
     try:
         parsed = parse_text(removed_text)
@@ -339,6 +359,8 @@ def check_nothing_lost(tree, removed_path, removed_text, option='exclusive'):
     for stmt in parsed:
         name = (stmt.get('args') or [None])[0]
         kind = stmt['directive']
+        if kind == o.UPSTREAM and context == o.STREAM:
+            kind = STREAM_UPSTREAM
         if kind not in _USES or not name:
             continue
         users = tree.orphaned_uses(kind, name)
@@ -416,22 +438,21 @@ def unsupported_features(tree, info, nginx_plus=False):
 
 def describe_config(tree, info, only_upstream=None):
     """The return values of ``config_info`` (without ``test``)."""
-    def groups(table, with_references):
+    def groups(table, context, references):
         found = {}
         for key in sorted(table):
             if only_upstream is not None and key != only_upstream.lower():
                 continue
             stmt = table[key][0]
             name = _render.nginx_value(stmt.args[0])
-            options, unknown = Upstream.read(name, stmt.block or [])
-            options.pop('name')
+            options, unknown = Upstream.read(name, stmt.block or [], context)
+            options.pop(o.NAME.name)
             found[name] = {'file': stmt.file, 'line': stmt.line, 'options': options, 'unknown': unknown,
-                           'references': [{'file': r.file, 'line': r.line} for r in tree.references(name)]
-                           if with_references else []}
+                           'references': [{'file': r.file, 'line': r.line} for r in references(name)]}
         return found
 
-    upstreams = groups(tree.upstreams, True)
-    stream_upstreams = groups(tree.stream_upstreams, False)
+    upstreams = groups(tree.upstreams, o.HTTP, tree.references)
+    stream_upstreams = groups(tree.stream_upstreams, o.STREAM, tree.stream_references)
     # Statements by the block that holds them, following includes (an include adds no block).
     children = {}
     for stmt in tree.statements:
@@ -489,7 +510,8 @@ def describe_config(tree, info, only_upstream=None):
 # takeover of a hand-written file (force: true)
 # --------------------------------------------------------------------------
 
-_ITEM_DIRECTIVE = {'upstream': o.UPSTREAM, 'log_format': o.LOG_FORMAT, 'vhost': o.SERVER, 'map': o.MAP}
+_ITEM_DIRECTIVE = {'upstream': o.UPSTREAM, 'log_format': o.LOG_FORMAT, 'vhost': o.SERVER, 'map': o.MAP,
+                   'stream_proxy': o.SERVER}
 
 
 def _label(directive, args, line):
@@ -510,8 +532,10 @@ def unexpressed(kind, name, text):
     for stmt in parsed:
         directive, args, line = stmt['directive'], stmt.get('args', []), stmt.get('line')
         values = [_render.nginx_value(a) for a in args]
+        if kind == 'vhost' and directive == o.SPLIT_CLIENTS and not matched:
+            continue    # a canary's split, which the vhost's locations express
         mine = not matched and directive == _ITEM_DIRECTIVE[kind] and (
-            kind == 'vhost'
+            kind in ('vhost', 'stream_proxy')
             or (kind == 'upstream' and values[:1] and values[0].lower() == name.lower())
             or (kind == 'log_format' and values[:1] == [name])
             or (kind == 'map' and values == ['$http_upgrade', UPGRADE_VARIABLE]))
@@ -537,7 +561,54 @@ def unexpressed(kind, name, text):
                     if grandchild['directive'] not in LOCATION_STATEMENTS:
                         lost.append(_label(grandchild['directive'], grandchild.get('args', []),
                                            grandchild.get('line')))
+        elif kind == 'stream_proxy':
+            lost.extend(_label(c['directive'], c.get('args', []), c.get('line')) for c in block
+                        if c['directive'] not in STREAM_SERVER_STATEMENTS)
     return lost
+
+
+def _tls_of(children):
+    """``(scheme, TLS directives)`` with which a location (given its statements) proxies."""
+    passes = [s for s in children if s.directive == o.PROXY_PASS and s.args]
+    scheme = passes[0].args[0].split('://', 1)[0] if passes else None
+    tls = sorted((s.directive, tuple(s.args)) for s in children if s.directive in _TLS_DIRECTIVES)
+    return scheme, tls
+
+
+_TLS_DIRECTIVES = frozenset(o.BACKEND_TLS_OPTIONS.by_directive())
+
+
+def check_backend_tls(tree, written, option):
+    """Every location that proxies to one group uses the same TLS to it.
+
+    Nginx keeps TLS sessions to the backends per group, and resumes one
+    location's session in another: a resumed session skips verification and
+    the client certificate.  Checked where a file this call writes takes part.
+    """
+    by_group = {}
+    for stmt in tree.proxy_passes:
+        group = (proxy_pass_upstream(stmt.args[0]) or '').lower()
+        if group and stmt.parent is not None and stmt.parent.directive == o.LOCATION:
+            by_group.setdefault(group, []).append(stmt.parent)
+    wanted = [locations for locations in by_group.values() if any(loc.file in written for loc in locations)]
+    if not wanted:
+        return
+    children = {}
+    for stmt in tree.statements:
+        if stmt.parent is not None:
+            children.setdefault(id(stmt.parent), []).append(stmt)
+    for group, locations in sorted(by_group.items()):
+        if not any(location.file in written for location in locations):
+            continue
+        seen = {}
+        for location in locations:
+            seen.setdefault(repr(_tls_of(children.get(id(location), []))), location)
+        if len(seen) > 1:
+            first, second = list(seen.values())[:2]
+            raise InspectError(option, 'gives the locations that proxy to group %r different TLS settings (%s and '
+                               '%s); Nginx resumes TLS sessions per group, and a resumed session skips verification '
+                               'and the client certificate' % (group, first.where(), second.where()),
+                               'give every location of that group the same backend_tls')
 
 
 def check_included_nowhere(tree, sample, option, what, fix):

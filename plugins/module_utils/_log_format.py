@@ -51,6 +51,10 @@ class LogFormat:
     def to_options(self) -> Dict[str, Any]:
         return {o.NAME.name: self.name, o.LOG_FORMAT_FORMAT.name: list(self.format), o.ESCAPE.name: self.escape}
 
+    def statements(self):
+        """The file's statements, each a ``make(lines)``."""
+        return [self.payload]
+
     def payload(self, lines: Lines = None):
         lines = lines or Lines()
         args = [self.name] + ([ESCAPE_ARG + self.escape] if self.escape else [])

@@ -124,6 +124,8 @@ class Option:
     place: str = 'body'                 # where in the block a DIRECTIVE goes
     feature: Optional[str] = None       # FEATURES key of the gate
     choice_features: Tuple[Tuple[str, str], ...] = ()   # (choice, FEATURES key)
+    choice_contexts: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()   # (choice, the contexts it exists in)
+    always: bool = False                # written even at its default (Nginx's own default differs)
     requires: Optional[str] = None      # an option of the group without which this one has no effect
     applies_to: Optional[Tuple[str, Tuple[str, ...]]] = None   # (option, values) with which this one applies
     required_with: Optional[Tuple[str, str]] = None            # (option, value) with which this one is required
@@ -137,7 +139,7 @@ class Option:
     def is_set(self, value) -> bool:
         """Whether ``value`` asks for something (what the gates and the rules look at)."""
         if self.kind == 'onoff':
-            return value is not None and value != self.default
+            return value is not None and (self.always or value != self.default)
         if self.type == 'bool':
             return bool(value) and value != self.default
         return value is not None and value != [] and value != {}
@@ -293,6 +295,11 @@ class Group:
             if option.is_set(value) and context not in option.contexts:
                 raise ModelError(path, 'does not exist in the %s context' % context,
                                  'remove it (it is for the %s context)' % ' and '.join(option.contexts))
+            for choice, contexts in option.choice_contexts:
+                if value == choice and context not in contexts:
+                    allowed = [c for c in option.choices if context in dict(option.choice_contexts).get(c, (context,))]
+                    raise ModelError(path, 'does not exist in the %s context' % context,
+                                     'use one of %s' % ', '.join(allowed), value=value)
             if option.required_with and not option.is_set(value):
                 other, wanted = option.required_with
                 if values.get(other) == wanted:
@@ -395,6 +402,8 @@ def coerce(option: Option, raw, path: str, context: str = HTTP):
         return raw
     if option.type == 'raw':
         return raw
+    if option.type == 'float' and kind != 'percent':
+        return _values.as_float(path, raw, option.minimum, option.maximum)
     if isinstance(raw, (dict, list)):
         raise ModelError(path, 'must be a single value, not a %s' % type(raw).__name__, 'give one value',
                          value=raw)
@@ -414,6 +423,8 @@ def _check_kind(kind, path, value, option):
         return _values.check_address(path, value)
     if kind == 'time':
         return _values.as_time(path, value)
+    if kind == 'percent':
+        return _values.as_percent(path, value)
     if kind == 'name_size':
         return _values.as_name_and_size(path, value, option.noun or 'a value')
     if kind == 'label':
@@ -464,7 +475,9 @@ LEAST_TIME_MODES = ('header', 'last_byte', 'header inflight', 'last_byte infligh
 RANDOM_LEAST_TIME_MODES = ('header', 'last_byte')
 
 METHOD = Option('method', choices=METHODS, default=ROUND_ROBIN, noun='a balancing method',
-                choice_features=((RANDOM, 'random'), (LEAST_TIME_METHOD, 'least_time')))
+                choice_features=((RANDOM, 'random'), (LEAST_TIME_METHOD, 'least_time')),
+                choice_contexts=(('ip_hash', (HTTP,)),))
+CONTEXT = Option('context', choices=(HTTP, STREAM), default=HTTP, noun='a context')
 HASH_KEY = Option('hash_key', kind='variables', noun='a hash key', no_log=False, applies_to=('method', (HASH,)),
                   required_with=('method', HASH),
                   hint='set hash_key to the key to hash, e.g. $request_uri or $remote_addr')
@@ -481,6 +494,7 @@ QUEUE_TIMEOUT = Option('queue_timeout', kind='time', requires='queue', contexts=
 UPSTREAM_OPTIONS = Group((
     NAME,
     STATE,
+    CONTEXT,
     METHOD,
     HASH_KEY,
     CONSISTENT,
@@ -520,10 +534,42 @@ NEXT_UPSTREAM_OPTION = Option('next_upstream', type='list', elements='str', choi
                               noun='a proxy_next_upstream condition', directive='proxy_next_upstream',
                               render=DIRECTIVE)
 
+TLS_PROTOCOLS = ('TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3')
+TLS_VERIFY = Option('verify', type='bool', kind='onoff', default=True, directive='proxy_ssl_verify',
+                    render=DIRECTIVE, always=True)
+TLS_TRUSTED = Option('trusted_certificate', type='path', kind='token', noun='a file path',
+                     directive='proxy_ssl_trusted_certificate', render=DIRECTIVE)
+TLS_SNI = Option('server_name', type='bool', kind='onoff', default=True, directive='proxy_ssl_server_name',
+                 render=DIRECTIVE, always=True)
+TLS_NAME = Option('name', kind='variables', noun='a TLS name', directive='proxy_ssl_name', render=DIRECTIVE)
+BACKEND_TLS_OPTIONS = Group((
+    TLS_VERIFY,
+    TLS_TRUSTED,
+    TLS_SNI,
+    TLS_NAME,
+    Option('certificate', type='path', kind='token', noun='a file path', directive='proxy_ssl_certificate',
+           render=DIRECTIVE),
+    Option('certificate_key', type='path', kind='token', noun='a file path', no_log=False,
+           directive='proxy_ssl_certificate_key', render=DIRECTIVE),
+    Option('protocols', type='list', elements='str', choices=TLS_PROTOCOLS, noun='a TLS protocol',
+           directive='proxy_ssl_protocols', render=DIRECTIVE),
+), required_together=(('certificate', 'certificate_key'),))
+
+SPLIT_UPSTREAM = Option('upstream', required=True, kind='name', hint='give the name of an upstream group')
+SPLIT_PERCENT = Option('percent', type='float', kind='percent')
+SPLIT_OPTIONS = Group((SPLIT_UPSTREAM, SPLIT_PERCENT))
+SPLIT_CLIENTS = 'split_clients'
+SPLIT = Option('split', type='list', elements='dict', suboptions=SPLIT_OPTIONS, noun='split options')
+SPLIT_KEY = Option('split_key', kind='variables', noun='a split key', default='$request_id')
+BACKEND_TLS = Option('backend_tls', type='dict', suboptions=BACKEND_TLS_OPTIONS, noun='backend TLS options')
+
 LOCATION_OPTIONS = Group((
     LOCATION_PATH,
     LOCATION_UPSTREAM,
     LOCATION_PASS,
+    SPLIT,
+    SPLIT_KEY,
+    BACKEND_TLS,
     NEXT_UPSTREAM_OPTION,
     Option('next_upstream_tries', type='int', minimum=0, directive='proxy_next_upstream_tries', render=DIRECTIVE),
     Option('next_upstream_timeout', kind='time', directive='proxy_next_upstream_timeout', render=DIRECTIVE),
@@ -532,7 +578,7 @@ LOCATION_OPTIONS = Group((
     Option('send_timeout', kind='time', directive='proxy_send_timeout', render=DIRECTIVE),
     WEBSOCKET,
     HEADERS,
-), mutually_exclusive=(('upstream', 'pass'),), required_one_of=(('upstream', 'pass'),))
+), mutually_exclusive=(('upstream', 'pass', 'split'),), required_one_of=(('upstream', 'pass', 'split'),))
 
 ACCESS_LOG_PATH = Option('path', required=True, kind='token', noun='a file path', hint='give a log file path, or off')
 ACCESS_LOG_FORMAT = Option('format', kind='name')
@@ -567,6 +613,20 @@ VHOST_OPTIONS = Group((
     Option('ssl_certificate_key', type='path', kind='token', noun='a file path', no_log=False,
            directive='ssl_certificate_key', render=DIRECTIVE),
 ), mutually_exclusive=(('upstream', 'locations'),), required_together=(('ssl_certificate', 'ssl_certificate_key'),))
+
+STREAM_LISTEN = Option('listen', type='list', elements='str')
+STREAM_UPSTREAM = Option('upstream', kind='name')
+STREAM_PROXY_OPTIONS = Group((
+    NAME,
+    STATE,
+    STREAM_LISTEN,
+    STREAM_UPSTREAM,
+    Option('proxy_timeout', kind='time', directive='proxy_timeout', render=DIRECTIVE),
+    Option('connect_timeout', kind='time', directive='proxy_connect_timeout', render=DIRECTIVE),
+    Option('next_upstream', type='bool', kind='onoff', directive='proxy_next_upstream', render=DIRECTIVE),
+    Option('next_upstream_tries', type='int', minimum=0, directive='proxy_next_upstream_tries', render=DIRECTIVE),
+    Option('next_upstream_timeout', kind='time', directive='proxy_next_upstream_timeout', render=DIRECTIVE),
+))
 
 ESCAPES = ('default', 'json', 'none')
 
@@ -604,16 +664,26 @@ COMMON = Group((
     Option('force', type='bool', default=False),
     Option('nginx_plus', type='bool', default=False),
 ) + FILE_COMMON.options)
+# The modules that write stream files take this one too.
+STREAM_CONF_DIR = Option('stream_conf_dir', type='path', default='/etc/nginx/stream.d')
+STREAM_COMMON = COMMON.with_options(STREAM_CONF_DIR)
+
+
+def common_of(kind: str) -> Group:
+    """The common options of the module ``kind`` (upstream, vhost, log_format, stream_proxy, site)."""
+    return STREAM_COMMON if kind in ('upstream', 'stream_proxy', 'site') else COMMON
 
 # An item as a single module or a site list takes it: the kind's options and its own path.
 ITEMS = {
     'upstream': UPSTREAM_OPTIONS.with_options(PATH),
     'vhost': VHOST_OPTIONS.with_options(PATH),
     'log_format': LOG_FORMAT_OPTIONS.with_options(PATH),
+    'stream_proxy': STREAM_PROXY_OPTIONS.with_options(PATH),
 }
 
 # A site's lists hold items of ITEMS, each validated with its single module's group (by the engine, so one rule
 # gives one message whichever module meets it; the documentation refers to the single modules).
-SITE_LISTS = {'upstreams': 'upstream', 'vhosts': 'vhost', 'log_formats': 'log_format'}
+SITE_LISTS = {'upstreams': 'upstream', 'vhosts': 'vhost', 'log_formats': 'log_format',
+              'stream_proxies': 'stream_proxy'}
 SITE_OPTIONS = Group(tuple(Option(name, type='list', elements='dict', default=[]) for name in SITE_LISTS)
                      + (Option('exclusive', type='bool', default=False),))

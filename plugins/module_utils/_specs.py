@@ -21,7 +21,7 @@ COMMON = _options.COMMON.spec()
 def module_spec(kind):
     """The whole argument spec of a file-writing module (upstream, vhost, log format or site)."""
     group = _options.SITE_OPTIONS if kind == 'site' else _options.ITEMS[kind]
-    spec = _options.COMMON.spec()
+    spec = _options.common_of(kind).spec()
     spec.update(group.spec())
     return spec
 
@@ -66,6 +66,8 @@ COMMIT = dict(
     backup_dir=dict(type='path', default='/var/backups/balancer-nginx'),
     _expected=dict(type='dict', default={}),
     _read_set=dict(type='dict'),
+    _mkdirs=dict(type='list', elements='path', default=[]),
+    _keep_attributes=dict(type='list', elements='path', default=[]),
 )
 
 BACKEND_PROBE = dict(

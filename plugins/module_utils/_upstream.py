@@ -68,8 +68,14 @@ class Upstream:
         return self.values[option.name]
 
     @classmethod
-    def from_options(cls, options, prefix: str = '', context: str = o.HTTP) -> 'Upstream':
-        """Validate the options of one group; ``prefix`` starts every option path (``upstreams[2].``)."""
+    def from_options(cls, options, prefix: str = '') -> 'Upstream':
+        """Validate the options of one group; ``prefix`` starts every option path (``upstreams[2].``).
+
+        The group's ``context`` (http or stream) decides which options and methods exist.
+        """
+        context = o.HTTP
+        if isinstance(options, dict) and options.get(o.CONTEXT.name) is not None:
+            context = o.coerce(o.CONTEXT, options[o.CONTEXT.name], prefix + o.CONTEXT.name)
         values = o.UPSTREAM_OPTIONS.validate(options, prefix, 'upstream options', context)
         servers = [Server(item) for item in values[o.SERVERS.name] or []]
         upstream = cls(values, servers, context)
@@ -128,6 +134,10 @@ class Upstream:
             _features.require(key, option, info, nginx_plus)
 
     # -- options, payload ---------------------------------------------------
+    def statements(self):
+        """The file's statements, each a ``make(lines)``."""
+        return [self.payload]
+
     def to_options(self) -> Dict[str, Any]:
         """The normalized ``upstream`` module options (``name`` included, ``state`` not)."""
         options = o.compact(self.values)
@@ -179,7 +189,7 @@ class Upstream:
 
     # -- the inverse read ---------------------------------------------------
     @staticmethod
-    def read(name: str, block) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
+    def read(name: str, block, context: str = o.HTTP) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
         """A parsed ``upstream`` block back into the module's options: ``(options, unknown)``.
 
         ``unknown`` lists ``{directive, args, line}`` of what the options cannot
@@ -188,6 +198,7 @@ class Upstream:
         """
         values = o.UPSTREAM_OPTIONS.defaults()
         values[o.NAME.name] = name
+        values[o.CONTEXT.name] = context
         values[o.SERVERS.name] = []
         simple = o.UPSTREAM_OPTIONS.by_directive()
         unknown = []

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import Decimal, InvalidOperation
 
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
 
@@ -169,6 +170,41 @@ def as_int(option: str, value, minimum=None, maximum=None):
         bound = 'at least %d' % minimum if maximum is None else 'from %d to %d' % (minimum, maximum)
         raise ModelError(option, 'must be %s' % bound, 'give a value %s' % bound, value=value)
     return number
+
+
+def as_float(option: str, value, minimum=None, maximum=None) -> float:
+    if isinstance(value, bool):
+        raise ModelError(option, 'must be a number', 'give a number', value=value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ModelError(option, 'must be a number', 'give a number', value=value)
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise ModelError(option, 'must be from %s to %s' % (minimum, maximum), 'give a number in that range',
+                         value=value)
+    return number
+
+
+def as_percent(option: str, value) -> float:
+    """A share of requests, as ``split_clients`` takes it: more than 0, at most 100, at most two decimals."""
+    if isinstance(value, bool):
+        raise ModelError(option, 'must be a percentage such as 10 or 12.5', 'give a number', value=value)
+    try:
+        number = Decimal(str(value).strip().rstrip('%').strip())
+    except (InvalidOperation, ValueError):
+        raise ModelError(option, 'must be a percentage such as 10 or 12.5', 'give a number', value=value)
+    if not number.is_finite() or number <= 0 or number > 100:
+        raise ModelError(option, 'must be more than 0 and at most 100', 'give a share such as 10 or 12.5',
+                         value=value)
+    if number != number.quantize(Decimal('0.01')):
+        raise ModelError(option, 'has more than two decimals, which Nginx does not take', 'round it, e.g. 33.33',
+                         value=value)
+    return float(number)
+
+
+def percent_text(number: float) -> str:
+    """``90%``, ``12.5%``, ``33.33%``: how Nginx is given a percentage."""
+    return ('%.2f' % number).rstrip('0').rstrip('.') + '%'
 
 
 def as_bool(option: str, value) -> bool:

@@ -15,15 +15,17 @@ Data in, data out.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.balancer.nginx.plugins.module_utils import _options as o
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
 from ansible_collections.balancer.nginx.plugins.module_utils._render import Lines, directives, stmt, variable_arg
 from ansible_collections.balancer.nginx.plugins.module_utils._values import (
-    HEADER_NAME_RE, check_printable, check_syntax, check_text)
+    HEADER_NAME_RE, check_printable, check_syntax, check_text, percent_text)
 
 LOCATION_MODIFIERS = ('=', '~', '~*', '^~')
 # A plain (not regex) server name: a host name, a wildcard name (*.example.com,
@@ -84,6 +86,7 @@ class Location:
 
     values: Dict[str, Any]
     modifier: Optional[str] = None
+    variable: Optional[str] = None      # the split's variable, set by the vhost
 
     @property
     def path(self) -> str:
@@ -106,6 +109,20 @@ class Location:
         return self.values[o.WEBSOCKET.name]
 
     @property
+    def split(self):
+        return self.values[o.SPLIT.name] or []
+
+    @property
+    def tls(self):
+        return self.values[o.BACKEND_TLS.name]
+
+    def groups(self) -> List[str]:
+        """Every upstream group this path proxies to (its own, or those of its split)."""
+        if self.split:
+            return [item[o.SPLIT_UPSTREAM.name] for item in self.split]
+        return [self.upstream] if self.upstream is not None else []
+
+    @property
     def headers(self) -> Dict[str, str]:
         return self.values[o.HEADERS.name] or {}
 
@@ -119,6 +136,8 @@ class Location:
             if not literal.startswith(('http://', 'https://')):
                 raise ModelError(prefix + o.LOCATION_PASS.name, 'must be an http:// or https:// URL',
                                  'give e.g. http://127.0.0.1:8080', value=literal)
+        _check_split(values, prefix)
+        _check_tls(values, prefix)
         conditions = values[o.NEXT_UPSTREAM_OPTION.name]
         if conditions and 'off' in conditions and len(conditions) > 1:
             raise ModelError(prefix + o.NEXT_UPSTREAM_OPTION.name, 'combines off with other conditions',
@@ -150,7 +169,7 @@ class Location:
         if self.websocket:
             headers[UPGRADE.lower()] = (UPGRADE, '$http_upgrade')
             headers[CONNECTION.lower()] = (CONNECTION, UPGRADE_VARIABLE)
-        elif self.upstream is not None and CONNECTION.lower() not in headers:
+        elif self.groups() and CONNECTION.lower() not in headers:
             headers[CONNECTION.lower()] = (CONNECTION, '')
         return [headers[key] for key in sorted(headers)]
 
@@ -158,13 +177,87 @@ class Location:
         args = [self.modifier, self.path] if self.modifier else [self.path]
         head = stmt(lines, o.LOCATION, args, block=[])
         block = head['block']
-        block.append(stmt(lines, o.PROXY_PASS, [self.literal or 'http://' + self.upstream]))
-        if self.upstream is not None or self.websocket:
+        block.append(stmt(lines, o.PROXY_PASS, [self.target()]))
+        if self.groups() or self.websocket:
             block.append(stmt(lines, o.PROXY_HTTP_VERSION, ['1.1']))
         for name, value in self.proxy_headers(vhost):
             block.append(stmt(lines, o.PROXY_SET_HEADER, [name, variable_arg(value)]))
         directives(o.LOCATION_OPTIONS, self.values, 'body', lines, block)
+        if self.tls:
+            directives(o.BACKEND_TLS_OPTIONS, self.tls, 'body', lines, block)
         return head
+
+    def target(self) -> str:
+        """What ``proxy_pass`` gets: the literal URL, the group, or the split's variable; https with backend_tls."""
+        if self.literal:
+            return self.literal
+        scheme = 'https://' if self.tls else 'http://'
+        return scheme + (self.variable if self.split else self.upstream)
+
+    def split_payload(self, lines: Lines):
+        """``split_clients KEY $variable { 90% group; * group; }``: which share of requests goes to which group."""
+        head = stmt(lines, o.SPLIT_CLIENTS, [self.values[o.SPLIT_KEY.name], self.variable], block=[])
+        for index, item in enumerate(self.split):
+            percent = item[o.SPLIT_PERCENT.name]
+            last_takes_rest = percent is None and index == len(self.split) - 1
+            head['block'].append(stmt(lines, '*' if last_takes_rest else percent_text(percent),
+                                      [item[o.SPLIT_UPSTREAM.name]]))
+        return head
+
+
+def _check_split(values, prefix):
+    """A split is a list of groups and shares: only the last may take the rest, and the shares fit in 100."""
+    items = values[o.SPLIT.name]
+    if items is None:
+        return
+    path = prefix + o.SPLIT.name
+    for index, item in enumerate(items[:-1]):
+        if item[o.SPLIT_PERCENT.name] is None:
+            raise ModelError('%s[%d].%s' % (path, index, o.SPLIT_PERCENT.name),
+                             'is required (only the last item may leave it out, to take the rest)',
+                             'give the share of requests, e.g. 90')
+    total = sum(Decimal(str(item[o.SPLIT_PERCENT.name])) for item in items if item[o.SPLIT_PERCENT.name] is not None)
+    shown = percent_text(float(total))
+    if total > 100:
+        raise ModelError(path, 'gives %s of the requests, more than 100%%' % shown, 'lower the shares')
+    if items[-1][o.SPLIT_PERCENT.name] is None:
+        if total >= 100:
+            raise ModelError('%s[%d]' % (path, len(items) - 1), 'would take the rest of the requests, and nothing '
+                             'is left (the others take %s)' % shown, 'lower the other shares, or remove this item')
+    elif total < 100:
+        raise ModelError(path, 'gives only %s of the requests and no item takes the rest' % shown,
+                         'leave out the last item\'s percent, so that it takes the rest')
+    if values[o.LOCATION_UPSTREAM.name] is None and values[o.LOCATION_PASS.name] is None and not items:
+        raise ModelError(path, 'is empty', 'list the groups and their shares, e.g. [{upstream: v1, percent: 90}, '
+                         '{upstream: v2}]')
+
+
+def _check_tls(values, prefix):
+    """TLS towards the backends: a name to verify and to send, a CA to verify with, an https URL."""
+    tls = values[o.BACKEND_TLS.name]
+    if tls is None:
+        return
+    path = prefix + o.BACKEND_TLS.name + '.'
+    if (tls[o.TLS_VERIFY.name] or tls[o.TLS_SNI.name]) and not tls[o.TLS_NAME.name]:
+        raise ModelError(path + o.TLS_NAME.name, 'is required when %s or %s is true (the group\'s name is not a DNS '
+                         'name)' % (o.TLS_VERIFY.name, o.TLS_SNI.name),
+                         'give the name the backends\' certificates carry, e.g. backend.internal')
+    if tls[o.TLS_VERIFY.name] and not tls[o.TLS_TRUSTED.name]:
+        raise ModelError(path + o.TLS_TRUSTED.name, 'is required with %s: true' % o.TLS_VERIFY.name,
+                         'give the CA file that signed the backends\' certificates, or set %s: false'
+                         % o.TLS_VERIFY.name)
+    literal = values[o.LOCATION_PASS.name]
+    if literal is not None and not literal.startswith('https://'):
+        raise ModelError(prefix + o.LOCATION_PASS.name, 'is not an https:// URL, but %s asks for TLS'
+                         % o.BACKEND_TLS.name, 'write https://, or remove %s' % o.BACKEND_TLS.name, value=literal)
+
+
+def split_variable(vhost: str, index: int) -> str:
+    """``$balancer_split_<vhost>_<location index>``; names that are not variable names get a digest."""
+    clean = re.sub(r'[^A-Za-z0-9_]', '_', vhost)
+    if clean != vhost:
+        clean += '_' + hashlib.sha1(vhost.encode('utf-8')).hexdigest()[:6]
+    return '$balancer_split_%s_%d' % (clean, index)
 
 
 def server_names(prefix: str, given) -> List[str]:
@@ -234,6 +327,9 @@ class Vhost:
                                                      prefix + o.LOCATIONS.name + '[0].')]
         models = [Location.from_values(item, '%s%s[%d].' % (prefix, o.LOCATIONS.name, index))
                   for index, item in enumerate(locations or [])]
+        for index, model in enumerate(models):
+            if model.split:
+                model.variable = split_variable(values[o.NAME.name], index)
         seen = {}
         for index, model in enumerate(models):
             if model.full_path in seen:
@@ -252,6 +348,14 @@ class Vhost:
         options.pop(o.VHOST_UPSTREAM.name, None)
         options[o.LOCATIONS.name] = [o.compact(model.to_options()) for model in self.locations]
         return options
+
+    def statements(self):
+        """The file's statements, each a ``make(lines)``: the splits' ``split_clients``, then the server."""
+        makers = [model.split_payload for model in self.locations if model.split]
+        return makers + [self.payload]
+
+    def groups(self) -> List[str]:
+        return [group for model in self.locations for group in model.groups()]
 
     def uses_websocket(self) -> bool:
         return any(model.websocket for model in self.locations)
@@ -298,4 +402,7 @@ def websocket_map_payload(lines: Lines = None):
 SERVER_STATEMENTS = frozenset([o.LISTEN, o.SERVER_NAME, o.ACCESS_LOG, o.LOCATION]
                               + list(o.VHOST_OPTIONS.by_directive()))
 LOCATION_STATEMENTS = frozenset([o.PROXY_PASS, o.PROXY_HTTP_VERSION, o.PROXY_SET_HEADER]
-                                + list(o.LOCATION_OPTIONS.by_directive()))
+                                + list(o.LOCATION_OPTIONS.by_directive())
+                                + list(o.BACKEND_TLS_OPTIONS.by_directive()))
+# What a take-over keeps of a hand-written stream proxy.
+STREAM_SERVER_STATEMENTS = frozenset([o.LISTEN, o.PROXY_PASS] + list(o.STREAM_PROXY_OPTIONS.by_directive()))

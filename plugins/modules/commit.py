@@ -81,6 +81,19 @@ options:
     description:
       - Internal, set by the collection's action plugins; do not set it in a task. Signatures of every file the plan read.
     type: dict
+  _mkdirs:
+    description:
+      - Internal, set by the collection's action plugins; do not set it in a task. Directories that may be created.
+    type: list
+    elements: path
+    default: []
+  _keep_attributes:
+    description:
+      - Internal, set by the collection's action plugins; do not set it in a task. Files owner, group and mode are
+        not applied to.
+    type: list
+    elements: path
+    default: []
 extends_documentation_fragment:
   - balancer.nginx.common.target
   - ansible.builtin.action_common_attributes
@@ -156,6 +169,7 @@ def main():
     _commit.run_transaction(module, files, params['nginx_binary'], params['nginx_conf'],
                             validate=params['validate'], backup=params['backup'], backup_dir=params['backup_dir'],
                             expected=params['_expected'], read_set=params['_read_set'],
+                            mkdirs=params['_mkdirs'], keep_attributes=params['_keep_attributes'],
                             timeout=params['nginx_timeout'], file_args_for=file_args_for)
 
 

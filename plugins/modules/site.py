@@ -40,6 +40,14 @@ options:
     type: list
     elements: dict
     default: []
+  stream_proxies:
+    description:
+      - TCP and UDP proxies of the C(stream) context, each with the options of M(balancer.nginx.stream_proxy)
+        (C(name), C(listen), C(upstream), ...); their groups are O(upstreams) items with C(context=stream). The
+        transaction covers both contexts.
+    type: list
+    elements: dict
+    default: []
   exclusive:
     description: Remove managed files in the written directories that this call does not describe.
     type: bool
@@ -49,6 +57,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes.flow
   - action_common_attributes.files
   - balancer.nginx.common
+  - balancer.nginx.common.stream
   - ansible.builtin.files
 """
 

@@ -30,6 +30,17 @@ options:
     type: str
     default: present
     choices: [present, absent]
+  context:
+    description:
+      - V(http) writes the group into O(conf_dir) for vhosts; V(stream) writes it into O(stream_conf_dir) for
+        M(balancer.nginx.stream_proxy) (TCP and UDP). The two are separate namespaces - a vhost cannot proxy to a
+        stream group, nor a stream proxy to an http one.
+      - A stream group takes the methods V(round_robin), V(least_conn), V(hash) and V(random), and no O(keepalive),
+        O(keepalive_requests), O(keepalive_time), O(keepalive_timeout), O(sticky), O(ntlm), O(queue),
+        O(servers[].route) or O(servers[].drain); each is refused naming it.
+    type: str
+    default: http
+    choices: [http, stream]
   method:
     description:
       - Balancing method. V(round_robin) honours O(servers[].weight) with Nginx's smooth weighted round robin.
@@ -141,6 +152,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes.flow
   - action_common_attributes.files
   - balancer.nginx.common
+  - balancer.nginx.common.stream
   - ansible.builtin.files
 seealso:
   - name: Nginx upstream module
@@ -175,6 +187,17 @@ EXAMPLES = r"""
     servers:
       - address: 10.0.0.21:80
       - address: 10.0.0.22:80
+  notify: Reload nginx
+
+- name: A TCP pool of two database servers, for balancer.nginx.stream_proxy
+  balancer.nginx.upstream:
+    name: pg
+    context: stream
+    method: least_conn
+    servers:
+      - address: 10.0.0.31:5432
+      - address: 10.0.0.32:5432
+        max_fails: 2
   notify: Reload nginx
 
 - name: Fewest connections, written to a chosen file, with a backup copy

@@ -59,11 +59,72 @@ options:
         type: str
         default: /
       upstream:
-        description: Upstream group; must be defined in the proxy's configuration.
+        description: Upstream group; must be defined in the proxy's configuration (an C(http) group).
         type: str
       pass:
         description: A literal C(http://) or C(https://) URL, not checked against the upstreams.
         type: str
+      split:
+        description:
+          - A canary between upstream groups - each item an C(upstream) and the C(percent) of requests it gets; the
+            last item may leave out C(percent) and gets the rest (which must not be zero). Percentages have at most
+            two decimals and add up to at most 100; with no item taking the rest they must add up to exactly 100.
+          - Renders one C(split_clients) in the vhost's file and proxies to its variable. Every group must be
+            defined; an empty list is refused. Excludes O(locations[].upstream) and O(locations[].pass).
+        type: list
+        elements: dict
+        suboptions:
+          upstream:
+            description: An upstream group (C(http) context).
+            type: str
+            required: true
+          percent:
+            description: Share of requests, more than 0 and at most 100, at most two decimals (V(90), V(12.5)).
+            type: float
+      split_key:
+        description:
+          - What decides each request's side of O(locations[].split) - V($request_id) spreads requests, V($remote_addr)
+            keeps a client on one side.
+        type: str
+        default: $request_id
+      backend_tls:
+        description:
+          - TLS towards the backends - the location proxies with C(https://) and the matching C(proxy_ssl_*) directives.
+          - Every location that proxies to one group must use the same O(locations[].backend_tls) (a mix is refused) -
+            Nginx resumes TLS sessions per group, and a resumed session skips verification and the client
+            certificate.
+        type: dict
+        suboptions:
+          verify:
+            description:
+              - Verify the backends' certificates (C(proxy_ssl_verify)) against O(locations[].backend_tls.trusted_certificate)
+                and O(locations[].backend_tls.name). Written explicitly, whatever Nginx's own default.
+            type: bool
+            default: true
+          trusted_certificate:
+            description: The CA file that signed the backends' certificates. Required with O(locations[].backend_tls.verify=true).
+            type: path
+          server_name:
+            description: Send O(locations[].backend_tls.name) as the TLS server name (SNI).
+            type: bool
+            default: true
+          name:
+            description:
+              - The name the backends' certificates must carry, and the SNI sent. Required when
+                O(locations[].backend_tls.verify) or O(locations[].backend_tls.server_name) is true - the group's name
+                is not a DNS name.
+            type: str
+          certificate:
+            description: Client certificate presented to the backends (mutual TLS), with O(locations[].backend_tls.certificate_key).
+            type: path
+          certificate_key:
+            description: Key of O(locations[].backend_tls.certificate).
+            type: path
+          protocols:
+            description: TLS versions offered to the backends.
+            type: list
+            elements: str
+            choices: [TLSv1, TLSv1.1, TLSv1.2, TLSv1.3]
       next_upstream:
         description: C(proxy_next_upstream) conditions on which the request is passed to the next server.
         type: list
@@ -152,6 +213,32 @@ EXAMPLES = r"""
         websocket: true
       - path: = /status
         pass: http://127.0.0.1:8080/status
+  notify: Reload nginx
+
+- name: A 90/10 canary between two groups, each client staying on its side
+  balancer.nginx.vhost:
+    name: shop
+    server_name: shop.example.com
+    locations:
+      - path: /
+        split:
+          - upstream: app
+            percent: 90
+          - upstream: api
+        split_key: $remote_addr
+  notify: Reload nginx
+
+- name: Verified TLS to the backends, with a client certificate
+  balancer.nginx.vhost:
+    name: secure
+    server_name: secure.example.com
+    locations:
+      - path: /
+        upstream: cache
+        backend_tls:
+          name: backend.example.com
+          trusted_certificate: /etc/ssl/certs/ca-certificates.crt
+          protocols: [TLSv1.2, TLSv1.3]
   notify: Reload nginx
 """
 

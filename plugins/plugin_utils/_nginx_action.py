@@ -68,6 +68,7 @@ class NginxFileAction(ActionBase):
     argument_rules = None
     # The options of what the module describes (None: every option is validated by argument_spec).
     item_options = None
+    module_kind = None
 
     def describe(self, params):
         """Validated ``_engine.Item`` list (pure model checks, before any round trip)."""
@@ -108,7 +109,7 @@ class NginxFileAction(ActionBase):
                                                             **(self.argument_rules or {}))
             return checked_timeout(validation.validated_parameters)
         args = self._task.args
-        common = _options.COMMON
+        common = _options.common_of(self.module_kind)
         try:
             unknown = sorted(set(args) - set(common.names()) - set(common.aliases())
                              - set(self.item_options.names()), key=str)
@@ -144,14 +145,16 @@ class NginxFileAction(ActionBase):
         """Snapshot, plan, and commit when something changes."""
         params = self.validated()
         conf_dir = _engine.conf_dir_of(params)
+        stream_conf_dir = _engine.stream_conf_dir_of(params)
         exclusive = bool(params.get('exclusive'))
         try:
             items = self.describe(params)
-            paths = _engine.paths_to_read(items, conf_dir)
-            dirs = set(os.path.dirname(p) for p in paths) if exclusive else ()
+            paths = _engine.paths_to_read(items, conf_dir, params['nginx_conf'])
+            dirs = set(os.path.dirname(item.path) for item in items) if exclusive else ()
             snapshot = self.read_proxy(params, task_vars, paths, dirs)
             plan = _engine.plan_site(items, snapshot, conf_dir, params['nginx_plus'], params.get('force', False),
-                                     exclusive, params['backup_dir'] if params['backup'] else None)
+                                     exclusive, params['backup_dir'] if params['backup'] else None,
+                                     stream_conf_dir)
         except BalancerError as exc:
             raise AnsibleActionFail(str(exc), result=result)
         result.update(self.result_of(params, items, plan))
@@ -167,7 +170,8 @@ class NginxFileAction(ActionBase):
                 'error).' % (message, ' at %s:%s' % (file_, line) if file_ else ''),
                 result=dict(result, nginx_test={'ok': False, 'file': file_, 'line': line, 'message': message}))
         file_args = dict((k, params[k]) for k in FILE_ARG_KEYS if params.get(k) not in (None, False))
-        present = [c for c in plan.changes if c.after is not None]
+        # owner, group and mode are the managed files'; nginx.conf (the stream include) keeps its own
+        present = [c for c in plan.changes if c.after is not None and c.path != snapshot.nginx_conf]
         touched = changes + [c for c in present if not c.changed] if file_args else changes
         if self._task.diff and changes:
             diffs = [file_diff(c) for c in changes]
@@ -182,6 +186,8 @@ class NginxFileAction(ActionBase):
             _expected=dict((c.path, None if c.before is None else hashlib.sha1(c.before).hexdigest())
                            for c in touched),
             _read_set=snapshot.read_set,
+            _mkdirs=plan.mkdirs,
+            _keep_attributes=[snapshot.nginx_conf],
             nginx_binary=params['nginx_binary'],
             nginx_conf=snapshot.nginx_conf,
             nginx_timeout=params['nginx_timeout'],
@@ -216,9 +222,15 @@ class SingleFileAction(NginxFileAction):
     def item_options(self):
         return _options.ITEMS[self.kind]
 
+    @property
+    def module_kind(self):
+        return self.kind
+
     def describe(self, params):
         item = dict((key, value) for key, value in params.items() if key in self.item_options.by_name)
-        return _engine.describe(_engine.conf_dir_of(params), prefixed=False, **{_engine.GROUPS[self.kind]: [item]})
+        return _engine.describe(_engine.conf_dir_of(params), prefixed=False,
+                                stream_conf_dir=_engine.stream_conf_dir_of(params),
+                                **{_engine.GROUPS[self.kind]: [item]})
 
     def result_of(self, params, items, plan):
         item = items[0]
