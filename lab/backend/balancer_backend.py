@@ -31,7 +31,8 @@ the state: it is read on every request and polled every 0.1 s (that is how a
 refused backend heals), and POST /_control rewrites it.  A missing file means
 ``ok`` with the --delay given on the command line.  Without --control-file,
 POST /_control changes the state in memory (send SIGUSR1 to heal a refusing
-backend that has no control file).
+backend that has no control file).  Under systemd (Type=notify) it reports
+ready once its sockets listen.
 
 Opt-in services, on the same --bind address, sharing the name and the state:
 
@@ -390,6 +391,21 @@ class Listener:
             log("%s: %s refusing on port %d" % (self.args[2].name, self.label, self.args[1]))
 
 
+def notify_ready():
+    """Tell systemd (Type=notify) that the listeners are open, if it asked."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]  # an abstract socket
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.connect(address)
+            sock.sendall(b"READY=1")
+    except OSError as exc:
+        log("cannot notify %s: %s" % (os.environ["NOTIFY_SOCKET"], exc))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Backend test application of the balancer.nginx lab.")
     parser.add_argument("--name", required=True, help="backend name, sent in X-Backend and the body")
@@ -438,6 +454,7 @@ def main(argv=None):
         if state.current()[0] != "refuse":
             for listener in listeners:
                 listener.open()  # fails loudly if a port is taken
+        notify_ready()
         while not stop.is_set():
             if heal.is_set():
                 heal.clear()

@@ -355,3 +355,23 @@ def test_taken_udp_port_fails_loudly(services):
     )
     assert proc.returncode != 0
     assert "Address already in use" in proc.stderr
+
+
+def test_tells_systemd_it_is_ready_once_every_port_listens(tmp_path):
+    notify = tmp_path / "notify"
+    port, tcp_port, udp_port = free_port(), free_port(), free_port(socket.SOCK_DGRAM)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(str(notify))
+        listener.settimeout(10)
+        proc = subprocess.Popen(
+            [sys.executable, str(APP), "--name", "app7", "--port", str(port), "--bind", "127.0.0.1", "--quiet",
+             "--tcp-port", str(tcp_port), "--udp-port", str(udp_port)],
+            env={"NOTIFY_SOCKET": str(notify), "PATH": "/usr/bin:/bin"}, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            assert listener.recv(100) == b"READY=1"
+            assert accepts(port) and accepts(tcp_port)  # at once, no waiting
+            assert udp_ask(udp_port, b"x") == b"app7 x"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=5)
