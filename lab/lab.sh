@@ -3,8 +3,9 @@
 # nginx and the backend test app, lab containers, Molecule and the demo.
 #
 #   lab/lab.sh engine              find or start a Docker engine
-#   lab/lab.sh images              engine + both lab images (skipped when cached)
-#   lab/lab.sh run NAME [SUITE]    start a lab container (SUITE: bookworm|trixie)
+#   lab/lab.sh images [SUITE...]   engine + the lab images (skipped when cached)
+#   lab/lab.sh check [SUITE...]    boot each image and check what it promises
+#   lab/lab.sh run NAME [SUITE]    start a lab container (SUITE: bookworm|trixie|sid)
 #   lab/lab.sh molecule [SCENARIO] every Molecule scenario (or one)
 #   lab/lab.sh demo                deploy the example and print the traffic split
 #   lab/lab.sh down                remove the lab containers and network
@@ -15,8 +16,10 @@ set -euo pipefail
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$LAB_DIR")
 STATE_DIR=$REPO/.cache/lab
-SUITES=(bookworm trixie)
-IMAGE_REPO=balancer-lab
+SUITES=(bookworm trixie sid)
+# LAB_IMAGE_REPO builds and tags elsewhere, e.g. to try a change to the images
+# while other suites use balancer-lab:SUITE.
+IMAGE_REPO=${LAB_IMAGE_REPO:-balancer-lab}
 LAB_NETWORK=balancer-lab
 DEMO_CONTAINER=balancer-lab-proxy
 DEMO_REQUESTS=60
@@ -113,26 +116,32 @@ image_packages() { grep -v '^#' "$LAB_DIR/image/packages" | xargs | tr ' ' ','; 
 
 # Everything an image is made from; its hash names the image.
 image_hash() {
-    local suite=$1
+    local suite=$1 file
     {
         echo "suite=$suite"
         declare -f build_image image_packages
-        printf '%s\n' "${IMPORT_CHANGES[@]}"
-        cat "$LAB_DIR/image/packages" "$LAB_DIR/image/customize.sh"
-        cat "$LAB_DIR"/backend/balancer_backend.py "$LAB_DIR"/backend/*.service "$LAB_DIR"/backend/*.env
+        printf '%s\n' "${IMPORT_CHANGES[@]}" "${APT_OPTIONS[@]}"
+        while read -r file; do
+            echo "== $file"
+            cat "$LAB_DIR/$file"
+        done < <(cd "$LAB_DIR" && find image backend -type f | LC_ALL=C sort)
     } | sha256sum | cut -c1-12
 }
 
 IMPORT_CHANGES=('CMD ["/sbin/init"]' 'ENV container=docker')
+# The mirror may be a frozen copy: sid's Release file says it expires a week
+# after it was signed, and apt would refuse it after that.
+APT_OPTIONS=('Acquire::Check-Valid-Until "false"')
 
 build_image() {
     local suite=$1 tag=$2 mirror=$3
     local log=$STATE_DIR/build-$suite.log
-    local changes=() c
+    local changes=() aptopts=() c
     for c in "${IMPORT_CHANGES[@]}"; do changes+=(--change "$c"); done
+    for c in "${APT_OPTIONS[@]}"; do aptopts+=(--aptopt "$c"); done
     mkdir -p "$STATE_DIR"
     say "building $tag: mmdebstrap $suite from the host's mirror into docker import (log: $log)"
-    if ! mmdebstrap --variant=minbase --include="$(image_packages)" \
+    if ! mmdebstrap --variant=minbase --include="$(image_packages)" "${aptopts[@]}" \
             --customize-hook="$LAB_DIR/image/customize.sh \"\$1\"" \
             "$suite" - "$mirror" 2>"$log" \
         | docker import "${changes[@]}" --message "balancer-lab $suite" - "$tag" >/dev/null; then
@@ -143,10 +152,15 @@ build_image() {
 }
 
 images() {
+    local wanted=("$@") suite
+    ((${#wanted[@]})) || wanted=("${SUITES[@]}")
+    for suite in "${wanted[@]}"; do
+        [[ " ${SUITES[*]} " == *" $suite "* ]] || die "no lab image for '$suite' (suites: ${SUITES[*]})"
+    done
     engine
     command -v mmdebstrap >/dev/null || apt_install mmdebstrap
-    local suite mirror='' tag started
-    for suite in "${SUITES[@]}"; do
+    local mirror='' tag started
+    for suite in "${wanted[@]}"; do
         tag=$IMAGE_REPO:$suite-$(image_hash "$suite")
         if docker image inspect "$tag" >/dev/null 2>&1; then
             say "image $tag is up to date"
@@ -205,6 +219,27 @@ run_container() {
     docker run -d --name "$name" --hostname "$name" --network "$LAB_NETWORK" \
         "${CONTAINER_FLAGS[@]}" "$IMAGE_REPO:$suite" /sbin/init >/dev/null
     wait_booted "$name"
+}
+
+# Boot each image in a container of its own and run lab/check-image.sh in it.
+check_images() {
+    local wanted=("$@") suite name started failed=()
+    ((${#wanted[@]})) || wanted=("${SUITES[@]}")
+    engine
+    for suite in "${wanted[@]}"; do
+        docker image inspect "$IMAGE_REPO:$suite" >/dev/null 2>&1 || die "no image $IMAGE_REPO:$suite; run lab/lab.sh images first"
+        name=$IMAGE_REPO-check-$suite
+        docker rm -f "$name" >/dev/null 2>&1 || true
+        say "checking $IMAGE_REPO:$suite in the container $name"
+        started=$SECONDS
+        docker run -d --name "$name" --hostname "$name" "${CONTAINER_FLAGS[@]}" "$IMAGE_REPO:$suite" /sbin/init >/dev/null
+        wait_booted "$name"
+        say "$name booted in $((SECONDS - started)) s"
+        docker exec -i "$name" bash -s <"$LAB_DIR/check-image.sh" || failed+=("$suite")
+        docker rm -f "$name" >/dev/null
+    done
+    ((${#failed[@]} == 0)) || die "checks failed on: ${failed[*]}"
+    say "every check passed on: ${wanted[*]}"
 }
 
 down() {
@@ -269,12 +304,13 @@ demo() {
     say "demo done in $((SECONDS - started)) s; $DEMO_CONTAINER keeps running (docker exec -it $DEMO_CONTAINER bash; lab/lab.sh down removes it)"
 }
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 
 case ${1:-} in
     engine) engine ;;
-    images) images ;;
-    run) [[ -n ${2:-} ]] || die "usage: lab/lab.sh run NAME [bookworm|trixie]"; engine; run_container "$2" "${3:-bookworm}" ;;
+    images) shift; images "$@" ;;
+    check) shift; check_images "$@" ;;
+    run) [[ -n ${2:-} ]] || die "usage: lab/lab.sh run NAME [bookworm|trixie|sid]"; engine; run_container "$2" "${3:-bookworm}" ;;
     molecule) molecule_all "${2:-}" ;;
     demo) demo ;;
     down) engine; down ;;

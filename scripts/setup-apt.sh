@@ -3,6 +3,9 @@
 # are missing: nothing is touched (no `apt-get update`) when all are present.
 #
 #   nginx (nginx-light where the release has it)  real nginx for integration
+#   libnginx-mod-stream                           its stream module, unless nginx
+#                                                 has it built in: the tests
+#                                                 load_module it (path below)
 #   mmdebstrap docker.io                          the lab images and containers
 #   python3 python3-venv                          the virtualenv
 #   curl git rsync make                           the scripts themselves
@@ -51,8 +54,18 @@ for p in "${nginx_flavours[@]}"; do
 done
 [ -n "$have_nginx" ] || missing+=(nginx-light)
 
+# The stream module: Debian builds it as a dynamic module, shipped apart in
+# libnginx-mod-stream (nginx-full and nginx-extras depend on it, nginx-light
+# and nginx do not). An nginx with stream built in needs nothing.
+stream_so=/usr/lib/nginx/modules/ngx_stream_module.so
+has_stream() {
+    [ -f "$stream_so" ] && return 0
+    [ -x /usr/sbin/nginx ] && /usr/sbin/nginx -V 2>&1 | tr ' ' '\n' | grep -qx -- '--with-stream'
+}
+has_stream || missing+=(libnginx-mod-stream)
+
 if [ ${#missing[@]} -eq 0 ]; then
-    log "all Debian packages present (nginx: $have_nginx)"
+    log "all Debian packages present (nginx: $have_nginx, stream module: $(if [ -f "$stream_so" ]; then echo "$stream_so"; else echo built in; fi))"
     exit 0
 fi
 
@@ -93,3 +106,7 @@ apt-get install -y -q "${missing[@]}" >/tmp/setup-apt.$$.log 2>&1 || {
 }
 rm -f /tmp/setup-apt.$$.log
 log "installed: ${missing[*]}"
+if ! has_stream; then
+    log "nginx has no stream module: neither built in nor at $stream_so"
+    exit 1
+fi

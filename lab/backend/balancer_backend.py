@@ -2,6 +2,9 @@
 
     python3 balancer_backend.py --name NAME --port PORT [--bind ADDR]
                                 [--delay SECONDS] [--control-file PATH]
+                                [--tcp-port PORT] [--udp-port PORT]
+                                [--https-port PORT --tls-cert FILE [--tls-key FILE]
+                                 [--tls-client-ca FILE [--tls-verify-client required]]]
 
 HTTP/1.1 with persistent connections; every response carries ``X-Backend: NAME``
 and a Content-Length.
@@ -28,7 +31,25 @@ the state: it is read on every request and polled every 0.1 s (that is how a
 refused backend heals), and POST /_control rewrites it.  A missing file means
 ``ok`` with the --delay given on the command line.  Without --control-file,
 POST /_control changes the state in memory (send SIGUSR1 to heal a refusing
-backend that has no control file).
+backend that has no control file).  Under systemd (Type=notify) it reports
+ready once its sockets listen.
+
+Opt-in services, on the same --bind address, sharing the name and the state:
+
+    --https-port   the HTTP service above over TLS (certificate --tls-cert, key
+                   --tls-key).  Every response also carries X-SNI (the server
+                   name the client sent, empty without one), X-Client-CN (the
+                   common name of the verified client certificate, empty
+                   without one) and X-TLS-Protocol (e.g. TLSv1.3).  With
+                   --tls-client-ca a client certificate is verified against
+                   that CA when the client sends one (--tls-verify-client
+                   required: the handshake fails without one).
+    --tcp-port     on each connection, sends "NAME\\n", then echoes every line.
+    --udp-port     answers each datagram with "NAME " followed by its payload.
+
+The modes apply to HTTPS as to HTTP.  The TCP and UDP services ignore them,
+except ``refuse``: their sockets close with the HTTP one, and a TCP connection
+already open is closed at its next line.
 """
 
 import argparse
@@ -38,6 +59,8 @@ import json
 import os
 import signal
 import socket
+import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -45,6 +68,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODES = ("ok", "503", "502", "hang", "refuse")
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+HANDSHAKE_TIMEOUT = 10  # seconds a TLS client gets to finish its handshake
+IDLE_TIMEOUT = 120  # seconds an idle connection stays open
 
 
 def parse_state(text, default_delay):
@@ -118,7 +143,7 @@ def log(message):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "balancer-backend"
-    timeout = 120  # idle keep-alive connections are closed after this
+    timeout = IDLE_TIMEOUT  # idle keep-alive connections are closed after this
 
     # Set by make_handler().
     name = None
@@ -129,10 +154,18 @@ class Handler(BaseHTTPRequestHandler):
         if not self.server.quiet:
             log("%s %s - %s" % (self.name, self.client_address[0], fmt % args))
 
+    def send_identity(self):
+        """X-Backend, and on a TLS connection what the handshake showed."""
+        self.send_header("X-Backend", self.name)
+        if isinstance(self.connection, ssl.SSLSocket):
+            self.send_header("X-SNI", getattr(self.connection, "sni_name", None) or "")
+            self.send_header("X-Client-CN", client_cn(self.connection))
+            self.send_header("X-TLS-Protocol", self.connection.version() or "")
+
     def send_text(self, status, text, content_type="text/plain; charset=utf-8", headers=()):
         body = text.encode("utf-8")
         self.send_response(status)
-        self.send_header("X-Backend", self.name)
+        self.send_identity()
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         for key, value in headers:
@@ -202,7 +235,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def upgrade(self):
         self.send_response(101, "Switching Protocols")
-        self.send_header("X-Backend", self.name)
+        self.send_identity()
         self.send_header("Upgrade", "websocket")
         self.send_header("Connection", "Upgrade")
         key = self.headers.get("Sec-WebSocket-Key")
@@ -227,6 +260,32 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = handle_any
 
 
+def client_cn(connection):
+    """The common name of the client certificate the handshake verified, or ""."""
+    cert = connection.getpeercert()
+    for rdn in (cert or {}).get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return value
+    return ""
+
+
+def remember_sni(connection, server_name, context):
+    """SSLContext.sni_callback: keep the server name the client asked for."""
+    connection.sni_name = server_name or ""
+
+
+def make_tls_context(cert, key=None, client_ca=None, verify_client="optional"):
+    """A server-side TLS context; with client_ca, client certificates are verified."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    if client_ca:
+        context.load_verify_locations(cafile=client_ca)
+        context.verify_mode = ssl.CERT_REQUIRED if verify_client == "required" else ssl.CERT_OPTIONAL
+    context.sni_callback = remember_sni
+    return context
+
+
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -234,20 +293,84 @@ class Server(ThreadingHTTPServer):
     quiet = False
 
 
-def make_server(bind, port, handler, quiet):
-    server_class = Server
+class TLSServer(Server):
+    """The HTTP server over TLS; each handshake runs in the connection's own thread."""
+
+    context = None  # set by make_server()
+
+    def finish_request(self, request, client_address):
+        request.settimeout(HANDSHAKE_TIMEOUT)
+        try:
+            connection = self.context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            if not self.quiet:
+                log("TLS handshake with %s failed: %s" % (client_address[0], exc))
+            return
+        try:
+            self.RequestHandlerClass(connection, client_address, self)
+        finally:
+            connection.close()
+
+
+class LineEchoHandler(socketserver.StreamRequestHandler):
+    """TCP: "NAME\\n" on connect, then every line back; closed in mode refuse."""
+
+    timeout = IDLE_TIMEOUT
+    name = None
+    state = None
+
+    def handle(self):
+        try:
+            if self.state.current()[0] == "refuse":
+                return
+            self.wfile.write(self.name.encode("utf-8") + b"\n")
+            for line in self.rfile:
+                if self.state.current()[0] == "refuse":
+                    return
+                self.wfile.write(line)
+        except OSError:
+            pass  # the peer went away or stayed silent too long
+
+
+class TCPServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+class DatagramHandler(socketserver.BaseRequestHandler):
+    """UDP: each datagram is answered with "NAME " and its payload."""
+
+    name = None
+
+    def handle(self):
+        data, sock = self.request
+        sock.sendto(self.name.encode("utf-8") + b" " + data, self.client_address)
+
+
+class UDPServer(socketserver.UDPServer):
+    # No SO_REUSEADDR: on UDP it would let a second process share the port
+    # instead of failing loudly.
+    allow_reuse_address = False
+    max_packet_size = 65535
+
+
+def make_server(bind, port, handler, quiet, server_class=Server, tls_context=None):
+    attributes = {"quiet": quiet}
     if ":" in bind:
-        server_class = type("Server6", (Server,), {"address_family": socket.AF_INET6})
-    server = server_class((bind, port), handler)
-    server.quiet = quiet
-    return server
+        attributes["address_family"] = socket.AF_INET6
+    if tls_context is not None:
+        attributes["context"] = tls_context
+    server_class = type(server_class.__name__, (server_class,), attributes)
+    return server_class((bind, port), handler)
 
 
 class Listener:
-    """Opens and closes the listening socket as the mode leaves or enters 'refuse'."""
+    """Opens and closes one listening socket as the mode leaves or enters 'refuse'."""
 
-    def __init__(self, bind, port, handler, quiet):
-        self.args = (bind, port, handler, quiet)
+    def __init__(self, label, bind, port, handler, quiet, server_class=Server, tls_context=None):
+        self.label = label
+        self.args = (bind, port, handler, quiet, server_class, tls_context)
         self.server = None
         self.thread = None
 
@@ -257,7 +380,7 @@ class Listener:
             self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1})
             self.thread.daemon = True
             self.thread.start()
-            log("%s: listening on %s port %d" % (self.args[2].name, self.args[0], self.args[1]))
+            log("%s: %s listening on %s port %d" % (self.args[2].name, self.label, self.args[0], self.args[1]))
 
     def close(self):
         if self.server is not None:
@@ -265,7 +388,22 @@ class Listener:
             self.server.server_close()
             self.thread.join()
             self.server = self.thread = None
-            log("%s: refusing connections on port %d" % (self.args[2].name, self.args[1]))
+            log("%s: %s refusing on port %d" % (self.args[2].name, self.label, self.args[1]))
+
+
+def notify_ready():
+    """Tell systemd (Type=notify) that the listeners are open, if it asked."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]  # an abstract socket
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.connect(address)
+            sock.sendall(b"READY=1")
+    except OSError as exc:
+        log("cannot notify %s: %s" % (os.environ["NOTIFY_SOCKET"], exc))
 
 
 def main(argv=None):
@@ -278,13 +416,33 @@ def main(argv=None):
     parser.add_argument("--hang-limit", type=float, default=600.0,
                         help="longest time a request is held in mode hang (default 600)")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    parser.add_argument("--tcp-port", type=int, help="also a TCP service: NAME on connect, then echoes lines")
+    parser.add_argument("--udp-port", type=int, help="also a UDP service: answers each datagram with NAME and it")
+    parser.add_argument("--https-port", type=int, help="also the HTTP service over TLS (needs --tls-cert)")
+    parser.add_argument("--tls-cert", help="PEM certificate (chain) of the HTTPS service")
+    parser.add_argument("--tls-key", help="PEM private key of the HTTPS service (default: in --tls-cert)")
+    parser.add_argument("--tls-client-ca", help="verify client certificates against this PEM CA (mutual TLS)")
+    parser.add_argument("--tls-verify-client", choices=("optional", "required"), default="optional",
+                        help="with --tls-client-ca: is a client certificate required? (default optional)")
     args = parser.parse_args(argv)
+    if args.https_port is not None and not args.tls_cert:
+        parser.error("--https-port needs --tls-cert")
+    if args.https_port is None and (args.tls_cert or args.tls_key or args.tls_client_ca):
+        parser.error("--tls-cert, --tls-key and --tls-client-ca need --https-port")
 
     state = State(args.delay, args.control_file)
-    handler = type("BoundHandler", (Handler,), {
-        "name": args.name, "state": state, "hang_limit": args.hang_limit,
-    })
-    listener = Listener(args.bind, args.port, handler, args.quiet)
+    bound = {"name": args.name, "state": state, "hang_limit": args.hang_limit}
+    handler = type("BoundHandler", (Handler,), bound)
+    listeners = [Listener("http", args.bind, args.port, handler, args.quiet)]
+    if args.https_port is not None:
+        context = make_tls_context(args.tls_cert, args.tls_key, args.tls_client_ca, args.tls_verify_client)
+        listeners.append(Listener("https", args.bind, args.https_port, handler, args.quiet, TLSServer, context))
+    if args.tcp_port is not None:
+        tcp_handler = type("BoundLineEchoHandler", (LineEchoHandler,), bound)
+        listeners.append(Listener("tcp", args.bind, args.tcp_port, tcp_handler, args.quiet, TCPServer))
+    if args.udp_port is not None:
+        udp_handler = type("BoundDatagramHandler", (DatagramHandler,), bound)
+        listeners.append(Listener("udp", args.bind, args.udp_port, udp_handler, args.quiet, UDPServer))
 
     stop = threading.Event()
     heal = threading.Event()
@@ -292,23 +450,29 @@ def main(argv=None):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGUSR1, lambda *_: heal.set())
 
-    if state.current()[0] != "refuse":
-        listener.open()  # fails loudly if the port is taken
     try:
+        if state.current()[0] != "refuse":
+            for listener in listeners:
+                listener.open()  # fails loudly if a port is taken
+        notify_ready()
         while not stop.is_set():
             if heal.is_set():
                 heal.clear()
                 state.set("ok")
-            if state.current()[0] == "refuse":
-                listener.close()
-            else:
-                try:
-                    listener.open()
-                except OSError as exc:
-                    log("%s: cannot listen again yet: %s" % (args.name, exc))
+            refusing = state.current()[0] == "refuse"
+            for listener in listeners:
+                if refusing:
+                    listener.close()
+                else:
+                    try:
+                        listener.open()
+                    except OSError as exc:
+                        log("%s: cannot listen again yet on %s port %d: %s"
+                            % (args.name, listener.label, listener.args[1], exc))
             stop.wait(0.1)
     finally:
-        listener.close()
+        for listener in listeners:
+            listener.close()
     return 0
 
 
