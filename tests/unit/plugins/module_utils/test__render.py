@@ -169,3 +169,23 @@ def test_directives_with_variables_write_a_trailing_braced_variable_without_brac
     _render.directives(group, {'key': 'x${a}'}, 'body', _render.Lines(), expanded, variables=('key',))
     assert plain == [{'directive': 'hash_like', 'args': ['x${a}'], 'line': 1}]
     assert expanded == [{'directive': 'hash_like', 'args': ['x$a'], 'line': 1}]
+
+
+# -- the golden files' fixture (conftest.py) ---------------------------------------------
+
+def test_updating_a_golden_file_never_passes(golden, tmp_path, monkeypatch):
+    # BALANCER_UPDATE_GOLDEN rewrites the file and fails the test, so an update is reviewed, never compared with
+    # itself; without it, a difference fails.
+    # the fixture's own module, however pytest imported conftest.py
+    monkeypatch.setitem(golden.__globals__, 'GOLDEN', str(tmp_path))
+    (tmp_path / 'case.conf').write_bytes(b'old\n')
+    monkeypatch.setenv('BALANCER_UPDATE_GOLDEN', '1')
+    with pytest.raises(pytest.fail.Exception) as info:
+        golden('case', 'new\n')
+    assert str(info.value) == ('rewrote %s (BALANCER_UPDATE_GOLDEN is set); review the diff and rerun without it'
+                               % (tmp_path / 'case.conf'))
+    assert (tmp_path / 'case.conf').read_bytes() == b'new\n'
+    monkeypatch.delenv('BALANCER_UPDATE_GOLDEN')
+    golden('case', 'new\n')
+    with pytest.raises(AssertionError):
+        golden('case', 'other\n')
