@@ -1,7 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: balancer.nginx contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The modules' documentation agrees with the argument specs in _specs.py; EXAMPLES and RETURN are sound."""
+"""The modules' documentation agrees with the argument specs in _specs.py; EXAMPLES and RETURN are sound.
+
+The file-writing modules' specs are generated from the option table (``_specs.module_spec``), so these tests
+compare the table itself with what each module documents.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,7 @@ from ansible.plugins.doc_fragments.action_common_attributes import ModuleDocFrag
 from ansible.plugins.doc_fragments.files import ModuleDocFragment as FilesFragment
 
 from ansible_collections.balancer.nginx.plugins.doc_fragments.common import ModuleDocFragment as CommonFragment
-from ansible_collections.balancer.nginx.plugins.module_utils import _specs
-from ansible_collections.balancer.nginx.plugins.module_utils._model import Upstream
+from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _options, _specs
 
 FRAGMENTS = {
     'balancer.nginx.common': CommonFragment.DOCUMENTATION,
@@ -41,20 +44,21 @@ def commit_spec():
 
 # module -> (argument spec the module is run with, cross-option rules)
 SPECS = {
-    'upstream': (_specs.upstream_spec(), _specs.UPSTREAM_RULES),
+    # the file-writing modules: generated from the option table
+    'upstream': (_specs.module_spec('upstream'), _specs.module_rules('upstream')),
+    'vhost': (_specs.module_spec('vhost'), _specs.module_rules('vhost')),
+    'log_format': (_specs.module_spec('log_format'), _specs.module_rules('log_format')),
+    'site': (_specs.module_spec('site'), _specs.module_rules('site')),
+    # the target-side modules: plain data
     'snapshot': (_specs.SNAPSHOT, {}),
     'commit': (commit_spec(), {}),
-    # the other action-backed modules, checked the same way
-    'vhost': (_specs.vhost_spec(), _specs.VHOST_RULES),
-    'log_format': (_specs.log_format_spec(), {}),
-    'site': (_specs.site_spec(), {}),
     'config_info': (_specs.CONFIG_INFO, {}),
     # read-only probes that run on the proxy
     'backend_probe': (_specs.BACKEND_PROBE, _specs.BACKEND_PROBE_RULES),
     'balance_check': (_specs.BALANCE_CHECK, _specs.BALANCE_CHECK_RULES),
 }
 FILE_WRITING = ('upstream', 'vhost', 'log_format', 'site', 'commit')
-COMMON_OPTIONS = ('path', 'conf_dir', 'nginx_conf', 'nginx_binary', 'nginx_timeout', 'validate', 'backup',
+COMMON_OPTIONS = ('conf_dir', 'nginx_conf', 'nginx_binary', 'nginx_timeout', 'validate', 'backup',
                   'backup_dir', 'force', 'nginx_plus')
 
 
@@ -167,6 +171,31 @@ def test_common_options_of_every_file_writing_module(name):
         False, 60, '/var/backups/balancer-nginx')
 
 
+@pytest.mark.parametrize('name', ['upstream', 'vhost', 'log_format'])
+def test_single_file_modules_take_a_path(name):
+    assert SPECS[name][0]['path'] == {'type': 'path'}
+
+
+@pytest.mark.parametrize('name, rules', [
+    ('upstream', {'required_if': [['method', 'hash', ['hash_key']], ['method', 'least_time', ['least_time']]],
+                  'required_by': {'keepalive_requests': 'keepalive', 'keepalive_time': 'keepalive',
+                                  'keepalive_timeout': 'keepalive', 'resolver_timeout': 'resolver',
+                                  'queue_timeout': 'queue'}}),
+    ('vhost', {'mutually_exclusive': [['upstream', 'locations']],
+               'required_together': [['ssl_certificate', 'ssl_certificate_key']]}),
+    ('log_format', {}),
+    ('site', {}),
+])
+def test_cross_option_rules_come_from_the_table(name, rules):
+    assert SPECS[name][1] == rules
+
+
+def test_location_rules_come_from_the_table():
+    locations = SPECS['vhost'][0]['locations']
+    assert (locations['mutually_exclusive'], locations['required_one_of']) == (
+        [['upstream', 'pass']], [['upstream', 'pass']])
+
+
 def test_target_modules_take_the_timeout():
     assert _specs.SNAPSHOT['nginx_timeout'] == {'type': 'int', 'default': 60}
     assert _specs.COMMIT['nginx_timeout'] == {'type': 'int', 'default': 60}
@@ -225,8 +254,24 @@ def test_examples_pass_the_argument_spec(name):
             continue
         result = ArgumentSpecValidator(spec, **rules).validate(copy.deepcopy(task[module_key(task)]))
         assert not result.error_messages, (task['name'], result.error_messages)
-        if name == 'upstream' and result.validated_parameters['state'] == 'present':
-            Upstream.from_options(result.validated_parameters)
+
+
+@pytest.mark.parametrize('name', ['upstream', 'vhost', 'log_format', 'site'])
+def test_examples_pass_the_engine(name):
+    # what the action plugin does with an example's arguments before it reads the proxy
+    for task in examples(name):
+        if module_key(task) != 'balancer.nginx.' + name:
+            continue
+        args = task[module_key(task)]
+        if any('{{' in str(value) for value in args.values()):
+            continue
+        if name == 'site':
+            groups = dict((key, args.get(key) or []) for key in _options.SITE_LISTS)
+        else:
+            item = dict((key, value) for key, value in args.items() if key in _options.ITEMS[name].by_name)
+            groups = {_engine.GROUPS[name]: [item]}
+        items = _engine.describe(_engine.conf_dir_of(args), **groups)
+        assert items, task['name']
 
 
 def test_file_writing_examples_notify_a_handler():

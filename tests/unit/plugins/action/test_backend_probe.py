@@ -194,5 +194,5 @@ def test_nginx_timeout_out_of_range_is_refused_like_every_other_module(timeout):
     calls = []
     with pytest.raises(AnsibleActionFail) as info:
         run({'upstream': 'app', 'nginx_timeout': timeout}, probe=probe_result, calls=calls)
-    assert str(info.value) == 'nginx_timeout: %d is not a number of seconds from 1 to 86400; give e.g. 60.' % timeout
+    assert str(info.value) == 'nginx_timeout: %d must be from 1 to 86400; give a value from 1 to 86400.' % timeout
     assert calls == []

@@ -175,4 +175,4 @@ def test_nginx_timeout_goes_to_the_snapshot():
 def test_nginx_timeout_out_of_range_reads_nothing(timeout):
     with pytest.raises(AnsibleActionFail) as info:
         run({'nginx_timeout': timeout}, snapshot_result())
-    assert str(info.value) == 'nginx_timeout: %d is not a number of seconds from 1 to 86400; give e.g. 60.' % timeout
+    assert str(info.value) == 'nginx_timeout: %d must be from 1 to 86400; give a value from 1 to 86400.' % timeout

@@ -203,7 +203,9 @@ def test_diff_of_one_file_is_a_dict():
     proxy = FakeProxy()
     result, dummy = run({'upstreams': [{'name': 'app', 'servers': ['10.0.0.1:80']}]}, proxy, diff=True)
     assert result['diff'] == {'before_header': CD + '/app.conf', 'after_header': CD + '/app.conf', 'before': '',
-                              'after': proxy.calls[1][1]['files'][0]['content']}
+                              'after': MANAGED_HEADER + '\n# balancer.nginx item: upstream app\n'
+                                                        'upstream app {\n    server 10.0.0.1:80;\n}\n'}
+    assert proxy.calls[1][1]['files'][0]['content'] == result['diff']['after']
 
 
 def test_exclusive_reads_dirs_and_removes_in_the_same_commit():
@@ -285,11 +287,65 @@ def test_retry_warning_returned():
     action._display.warning.assert_not_called()
 
 
-def test_unknown_top_level_option_refused():
+@pytest.mark.parametrize('args, message', [
+    ({'upstream': []},
+     'options: has unknown option(s) upstream; use the options of this module (ansible-doc shows them).'),
+    ({'upstreams': {'name': 'app', 'servers': ['10.0.0.1:80']}},
+     "upstreams: {'name': 'app', 'servers': ['10.0.0.1:80']} must be a list of upstream options; write "
+     "[{name: ..., ...}]."),
+    ({'vhosts': 'www'}, "vhosts: 'www' must be a list of vhost options; write [{name: ..., ...}]."),
+    ({'exclusive': 'maybe'}, "exclusive: 'maybe' must be true or false; give true or false."),
+    ({'upstreams': ['app']},
+     'upstreams[0]: must be a dict of upstream options; write {name: ..., ...} as for balancer.nginx.upstream.'),
+])
+def test_option_refusals_read_nothing(args, message):
     proxy = FakeProxy()
-    with pytest.raises(AnsibleActionFail):
-        run({'upstream': []}, proxy)
+    with pytest.raises(AnsibleActionFail) as info:
+        run(args, proxy)
+    assert str(info.value) == message
     assert proxy.calls == []
+
+
+# -- one rule, one message: the same wrong item through upstream and through site --------------
+
+SAME_ITEM_REFUSALS = [
+    {'name': 'app', 'servers': [{'address': '10.0.0.1:80', 'weight': 0}]},
+    {'name': 'app', 'servers': [{'address': '10.0.0.1:80', 'wieght': 3}]},
+    {'name': 'app', 'method': 'fastest', 'servers': ['10.0.0.1:80']},
+    {'name': 'app', 'method': 'hash', 'servers': ['10.0.0.1:80']},
+    {'name': 'app', 'method': 'ip_hash', 'servers': ['10.0.0.1:80', {'address': '10.0.0.2:80', 'backup': True}]},
+    {'name': 'app', 'consistent': True, 'servers': ['10.0.0.1:80']},
+    {'name': 'app', 'keepalive_requests': 100, 'servers': ['10.0.0.1:80']},
+    {'name': 'app', 'servers': []},
+    {'name': 'app', 'state': 'gone', 'servers': ['10.0.0.1:80']},
+    {'name': 'a;b', 'servers': ['10.0.0.1:80']},
+    {'name': 'app', 'zone': 'app 64x', 'servers': ['10.0.0.1:80']},
+    {'name': 'app', 'servers': [{'address': 'http://10.0.0.1'}]},
+    {'name': 'app', 'bogus': 1, 'servers': ['10.0.0.1:80']},
+]
+
+
+@pytest.mark.parametrize('item', SAME_ITEM_REFUSALS, ids=[str(i) for i in range(len(SAME_ITEM_REFUSALS))])
+def test_the_same_wrong_item_gives_the_same_message_through_upstream_and_site(item):
+    from ansible_collections.balancer.nginx.plugins.action.upstream import ActionModule as UpstreamAction
+    proxy = FakeProxy()
+    task = MagicMock(Task)
+    task.async_val = False
+    task.args = dict(item)
+    task.check_mode = False
+    task.diff = False
+    task.action = 'balancer.nginx.upstream'
+    single = UpstreamAction(task, MagicMock(), PlayContext(), loader=None, templar=None, shared_loader_obj=None)
+    single._execute_module = MagicMock(side_effect=proxy.execute_module)
+    with pytest.raises(AnsibleActionFail) as through_upstream:
+        single.run(task_vars={})
+    with pytest.raises(AnsibleActionFail) as through_site:
+        run({'upstreams': [dict(item)]}, proxy)
+    assert proxy.calls == []
+    message = str(through_upstream.value)
+    root = 'options: '
+    expected = 'upstreams[0]: ' + message[len(root):] if message.startswith(root) else 'upstreams[0].' + message
+    assert str(through_site.value) == expected
 
 
 # -- ownership ------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def test_one_host_name_and_empty(upstream_servers):
 
 
 def test_result_is_valid_upstream_servers(upstream_servers):
-    from ansible_collections.balancer.nginx.plugins.module_utils._model import Upstream
+    from ansible_collections.balancer.nginx.plugins.module_utils._upstream import Upstream
     servers = upstream_servers(['web1', 'web2', 'web3', 'web4'], HOSTVARS, port=3000)
     Upstream.from_options({'name': 'app', 'servers': servers})
 
@@ -87,7 +87,8 @@ def test_error_names_the_index_of_the_host(upstream_servers):
     hostvars = dict(HOSTVARS, bad={'balancer_server': {'weight': -1}})
     with pytest.raises(AnsibleFilterError) as info:
         upstream_servers(['web1', 'web2', 'bad'], hostvars)
-    assert info.value.message.startswith('balancer.nginx.upstream_servers: host bad: servers[2].weight: -1 ')
+    assert info.value.message == ('balancer.nginx.upstream_servers: host bad: servers[2].weight: -1 must be from 1 '
+                                  'to 1000000; give a value from 1 to 1000000.')
 
 
 @pytest.mark.parametrize('ansible_host, address', [

@@ -15,53 +15,65 @@ from ansible_collections.balancer.nginx.plugins.module_utils._balance import (
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
 
 
-def nginx_simulation(weights, requests):
-    """Nginx's ngx_http_upstream_get_peer, step by step: no shortcut for whole rounds."""
-    current = [0] * len(weights)
-    total = sum(weights)
-    counts = [0] * len(weights)
-    for dummy in range(requests):
-        best = None
-        for index, weight in enumerate(weights):
-            current[index] += weight
-            if best is None or current[index] > current[best]:
-                best = index
-        current[best] -= total
-        counts[best] += 1
-    return counts
+# The order in which Nginx's smooth weighted round robin picks the servers over one whole round (as many picks as
+# the weights add up to; after a round every current weight is back at 0, so rounds repeat).  Worked out by hand
+# from the algorithm as ngx_http_upstream_get_peer states it (each pick adds every server's weight to its current
+# weight, takes the first server with the greatest current weight and subtracts the total from it), not with
+# any code: e.g. for 3, 2, 1 the current weights go (3,2,1) a -> (0,4,2) b -> (3,0,3) a -> (0,2,4) c ->
+# (3,4,-1) b -> (6,0,0) a.  The 5, 1, 1 round is the one Nginx's own source gives as its example
+# ({ a, a, b, a, c, a, a }, ngx_http_upstream_round_robin.c).
+ROUNDS = [
+    ((3, 2, 1), 'abacba'),
+    ((5, 1, 1), 'aabacaa'),
+    ((4, 1), 'aabaa'),
+    ((3, 1), 'aaba'),
+    ((1, 2), 'bab'),
+    ((2, 1, 1), 'abca'),
+    ((1, 3, 2), 'bcabcb'),
+    ((1, 1, 1), 'abc'),
+    ((2, 2), 'abab'),
+    ((2, 2, 2, 2), 'abcdabcd'),
+    ((1,), 'a'),
+]
 
 
-@pytest.mark.parametrize('weights, requests, expected', [
-    ([3, 2, 1], 600, [300, 200, 100]),
-    ([3, 2, 1], 11, [5, 4, 2]),
-    ([3, 2, 1], 6, [3, 2, 1]),
-    ([3, 2, 1], 1, [1, 0, 0]),
-    ([1], 0, [0]),
-    ([1], 5, [5]),
-    ([5, 1, 1], 7, [5, 1, 1]),
-    ([5, 1, 1], 3, [2, 1, 0]),
-    ([1, 1, 1], 5, [2, 2, 1]),
-    ([2, 2], 3, [2, 1]),
-    ((4, 1), 10, [8, 2]),
-])
-def test_smooth_weighted_counts(weights, requests, expected):
-    assert smooth_weighted_counts(weights, requests) == expected
+def counts_of(weights, order, requests):
+    """How many of ``requests`` picks each server gets, reading the hand-written round ``order`` again and again."""
+    picks = (order * (requests // len(order) + 1))[:requests]
+    return [picks.count(chr(ord('a') + index)) for index in range(len(weights))]
 
 
-def test_equal_weights_split_evenly_first_servers_first():
-    for requests in range(0, 13):
-        counts = smooth_weighted_counts([2, 2, 2, 2], requests)
-        assert sum(counts) == requests
-        assert max(counts) - min(counts) <= 1
-        assert counts == sorted(counts, reverse=True)
+def test_the_hand_written_rounds_are_whole_rounds():
+    for weights, order in ROUNDS:
+        assert len(order) == sum(weights)
+        assert counts_of(weights, order, len(order)) == list(weights)
 
 
-def test_matches_nginx_step_by_step_for_random_weights():
+@pytest.mark.parametrize('weights, order', ROUNDS, ids=[','.join(map(str, w)) for w, o in ROUNDS])
+def test_matches_the_hand_written_rounds_after_every_request(weights, order):
+    for requests in range(0, 3 * len(order) + 2):
+        assert smooth_weighted_counts(list(weights), requests) == counts_of(weights, order, requests), requests
+
+
+def test_properties_of_the_algorithm_for_random_weights():
+    # What follows from the algorithm itself, whatever the weights: every request goes somewhere; a whole number
+    # of rounds gives each server exactly its weight per round; one more request adds exactly one pick (the counts
+    # are those of one sequence); and a server never gets a whole request more than its share (the picked
+    # server's current weight is at least total/n before the total is taken off, so no current weight goes down
+    # to -total).
     rng = random.Random(20240611)
     for dummy in range(150):
         weights = [rng.randint(1, 12) for dummy in range(rng.randint(1, 6))]
-        requests = rng.randint(0, 3 * sum(weights) + 7)
-        assert smooth_weighted_counts(weights, requests) == nginx_simulation(weights, requests), (weights, requests)
+        total = sum(weights)
+        rounds = rng.randint(0, 3)
+        assert smooth_weighted_counts(weights, rounds * total) == [rounds * w for w in weights]
+        previous = smooth_weighted_counts(weights, 0)
+        for requests in range(1, 2 * total + 2):
+            counts = smooth_weighted_counts(weights, requests)
+            assert sum(counts) == requests
+            assert sorted(c - p for c, p in zip(counts, previous)) == [0] * (len(weights) - 1) + [1]
+            assert all(count * total < requests * weight + total for count, weight in zip(counts, weights))
+            previous = counts
 
 
 def test_does_not_change_its_input():

@@ -534,7 +534,7 @@ def test_a_timeout_restores_and_names_nginx_timeout(tmp_path, conf, state):
     assert result.kind == 'fail'
     assert result.kwargs['msg'] == (
         'nginx_timeout: "nginx -t -c %s" did not finish within 1 s and was stopped; find out why Nginx hangs (a '
-        'resolver or a file on a slow mount?) or raise nginx_timeout -- Restored: removed %s (it did not exist '
+        'name lookup or a file on a slow mount?) or raise nginx_timeout -- Restored: removed %s (it did not exist '
         'before); restored %s.' % (nginx_conf(conf), conf / 'new.conf', conf / 'app.conf'))
     assert 'exception' not in result.kwargs
     assert read(conf / 'app.conf') == APP_BEFORE

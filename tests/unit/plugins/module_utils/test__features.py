@@ -11,7 +11,7 @@ from ansible_collections.balancer.nginx.plugins.module_utils import _features
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import FeatureError
 from ansible_collections.balancer.nginx.plugins.module_utils._features import (
     FEATURES, NginxInfo, is_available, parse_nginx_version, require)
-from ansible_collections.balancer.nginx.plugins.module_utils._model import Upstream
+from ansible_collections.balancer.nginx.plugins.module_utils._upstream import Upstream
 
 DEBIAN12_V = """nginx version: nginx/1.22.1
 built with OpenSSL 3.0.11 19 Sep 2023
@@ -71,7 +71,8 @@ def test_nginx_info_describe_and_as_dict():
 # -- the table ------------------------------------------------------------------
 
 def test_table_holds_the_documented_facts():
-    assert dict((k, f.oss_since) for k, f in FEATURES.items()) == {
+    assert all(key == feature.key for key, feature in FEATURES.items())
+    assert dict((k, f.since) for k, f in FEATURES.items()) == {
         'random': (1, 15, 1),
         'least_time': (1, 31, 0),
         'random_least_time': None,
@@ -109,19 +110,19 @@ def _text(version):
     return '.'.join(str(p) for p in version)
 
 
-VERSIONED = sorted(k for k, f in FEATURES.items() if f.oss_since is not None)
-PLUS_ONLY = sorted(k for k, f in FEATURES.items() if f.oss_since is None)
+VERSIONED = sorted(k for k, f in FEATURES.items() if f.since is not None)
+PLUS_ONLY = sorted(k for k, f in FEATURES.items() if f.since is None)
 
 
 @pytest.mark.parametrize('key', VERSIONED)
 def test_versioned_feature_refused_below_its_version(key):
     feature = FEATURES[key]
-    below = _before(feature.oss_since)
+    below = _before(feature.since)
     info = NginxInfo(below, False)
     assert not is_available(key, info)
     with pytest.raises(FeatureError) as exc:
         require(key, 'some.option', info)
-    since = _text(feature.oss_since)
+    since = _text(feature.since)
     assert str(exc.value) == (
         'some.option: needs Nginx %s or newer (%s) and the proxy runs open source Nginx %s; '
         'upgrade Nginx to %s or newer, remove the option, or set nginx_plus: true if the proxy runs NGINX Plus.'
@@ -131,7 +132,7 @@ def test_versioned_feature_refused_below_its_version(key):
 
 @pytest.mark.parametrize('key', VERSIONED)
 def test_versioned_feature_accepted_at_and_after_its_version(key):
-    since = FEATURES[key].oss_since
+    since = FEATURES[key].since
     for version in (since, _after(since), (2, 0, 0)):
         info = NginxInfo(version, False)
         assert is_available(key, info)
@@ -140,7 +141,7 @@ def test_versioned_feature_accepted_at_and_after_its_version(key):
 
 @pytest.mark.parametrize('key', VERSIONED)
 def test_versioned_feature_below_its_version_accepted_with_plus(key):
-    below = _before(FEATURES[key].oss_since)
+    below = _before(FEATURES[key].since)
     assert require(key, 'x', NginxInfo(below, False), nginx_plus=True) is None
     assert require(key, 'x', NginxInfo(below, True)) is None
 
@@ -264,11 +265,14 @@ def test_check_features_accepts_what_the_proxy_has():
 
 
 def test_check_features_reports_the_first_in_option_order():
-    # method comes before group directives, group directives before servers
+    # in the table's order: method, then servers (where the option is declared), then the group directives
     model = up(method='random', zone='z', servers=[dict(S, max_conns=1)])
     with pytest.raises(FeatureError) as exc:
         model.check_features(NginxInfo((1, 0, 0), False))
     assert exc.value.option == 'method'
+    with pytest.raises(FeatureError) as exc:
+        up(zone='z', servers=[dict(S, max_conns=1)]).check_features(NginxInfo((1, 0, 0), False))
+    assert exc.value.option == 'servers[0].max_conns'
 
 
 def test_module_uses_only_the_standard_library():

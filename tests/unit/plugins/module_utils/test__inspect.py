@@ -336,11 +336,22 @@ def test_proxy_pass_upstream(target, name):
 
 def test_check_roundtrip_accepts_what_the_renderer_writes():
     from ansible_collections.balancer.nginx.plugins.module_utils import _render
-    from ansible_collections.balancer.nginx.plugins.module_utils._model import Upstream
+    from ansible_collections.balancer.nginx.plugins.module_utils._upstream import Upstream
     upstream = Upstream.from_options({'name': 'app', 'method': 'hash', 'hash_key': '$host $uri', 'zone': 'app 64k',
                                       'servers': [{'address': 'unix:/run/a.sock'}, {'address': '[::1]:80'}]})
-    payload = _render.file_payload([lambda lines: _render.upstream_payload(upstream, lines)])
+    payload = _render.file_payload([upstream.payload])
     assert _inspect.check_roundtrip(_render.build(payload), payload) is None
+
+
+def test_check_roundtrip_refuses_text_that_does_not_parse():
+    from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
+    payload = [{'directive': 'upstream', 'args': ['api'], 'line': 1,
+                'block': [{'directive': 'least_conn', 'args': [], 'line': 2}]}]
+    with pytest.raises(ModelError) as exc:
+        _inspect.check_roundtrip('upstream api {\n    least_conn;\n', payload)
+    # the controller's temporary path is not shown, only the line
+    assert str(exc.value) == ('content: the rendered file does not parse back (unexpected end of file, '
+                              'expecting "}" at line 2); report this as a bug in balancer.nginx.')
 
 
 def test_check_roundtrip_refuses_a_different_text():

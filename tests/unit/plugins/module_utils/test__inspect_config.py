@@ -12,7 +12,7 @@ from ansible_collections.balancer.nginx.plugins.module_utils import _inspect, _r
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import InspectError
 from ansible_collections.balancer.nginx.plugins.module_utils._features import NginxInfo
 from ansible_collections.balancer.nginx.plugins.module_utils._inspect import ConfigTree
-from ansible_collections.balancer.nginx.plugins.module_utils._model import Upstream
+from ansible_collections.balancer.nginx.plugins.module_utils._upstream import Upstream
 
 NGINX_CONF = '/etc/nginx/nginx.conf'
 UPSTREAM_FILE = '/etc/nginx/conf.d/backend.conf'
@@ -205,7 +205,7 @@ def test_describe_config_only_upstream_ignores_case():
 def test_options_feed_back_into_the_upstream_model(guide):
     options = _inspect.describe_config(guide, OSS_122)['upstreams']['backend']['options']
     model = Upstream.from_options(dict(options, name='backend'))
-    rendered = _inspect.parse_text(_render.render_upstream(model))
+    rendered = _inspect.parse_text(_render.render_file(model.payload, ('upstream', model.name)))
     hand_written = _inspect.parse_text(UPSTREAM)
     assert _render.strip_lines(rendered) == _render.strip_lines(hand_written)
     model.check_features(OSS_122)
@@ -218,7 +218,7 @@ def test_plus_options_feed_back_on_plus(with_plus):
                        'servers': [{'address': 'app1.internal:80', 'slow_start': '30s', 'resolve': True,
                                     'backup': False, 'down': False, 'drain': False}]}
     model = Upstream.from_options(dict(options, name='plus'))
-    assert (_render.strip_lines(_inspect.parse_text(_render.render_upstream(model)))
+    assert (_render.strip_lines(_inspect.parse_text(_render.render_file(model.payload, ('upstream', model.name))))
             == _render.strip_lines(_inspect.parse_text(PLUS)[:1]))
 
 
@@ -304,13 +304,14 @@ def tree_with(vhost_text, extra=None):
 
 @pytest.mark.parametrize('access_log', ['off', '/var/log/x', '/var/log/x combined', '/var/log/x buffer=32k'])
 def test_access_logs_without_a_named_format_pass(access_log):
-    _inspect.check_access_log_formats(tree_with('server {\n    access_log %s;\n}\n' % access_log), VHOST)
+    _inspect.check_access_log_formats(tree_with('server {\n    access_log %s;\n}\n' % access_log), VHOST,
+                                      'access_log.format')
 
 
 def test_access_log_format_defined_earlier_passes():
     tree = tree_with('server {\n    access_log /l main;\n}\n',
                      {'/etc/nginx/conf.d/00-log-format-main.conf': "log_format main '$status';\n"})
-    _inspect.check_access_log_formats(tree, VHOST)
+    _inspect.check_access_log_formats(tree, VHOST, 'access_log.format')
 
 
 def test_access_log_format_undefined():
@@ -324,15 +325,17 @@ def test_access_log_format_defined_in_a_server_block_does_not_count():
     tree = tree_with('server {\n    access_log /l main;\n}\n',
                      {'/etc/nginx/conf.d/00-x.conf': "server {\n    log_format main '$status';\n}\n"})
     with pytest.raises(InspectError) as info:
-        _inspect.check_access_log_formats(tree, VHOST)
-    assert "is not defined as a log format in the proxy's configuration" in str(info.value)
+        _inspect.check_access_log_formats(tree, VHOST, 'access_log.format')
+    assert str(info.value) == ("access_log.format: 'main' is not defined as a log format in the proxy's "
+                               "configuration; define it first (balancer.nginx.log_format, or log_formats in the "
+                               "same site call).")
 
 
 def test_access_log_format_read_later():
     tree = tree_with('server {\n    listen 80;\n    access_log /l main;\n}\n',
                      {'/etc/nginx/conf.d/zz-formats.conf': "log_format main '$status';\n"})
     with pytest.raises(InspectError) as info:
-        _inspect.check_access_log_formats(tree, VHOST)
+        _inspect.check_access_log_formats(tree, VHOST, 'access_log.format')
     assert str(info.value) == (
         "access_log.format: 'main' is defined in /etc/nginx/conf.d/zz-formats.conf:1, which Nginx "
         "reads after its use at /etc/nginx/conf.d/shop.vhost.conf:3; put the log_format in a file that sorts before "
@@ -341,7 +344,7 @@ def test_access_log_format_read_later():
 
 def test_access_logs_of_other_files_are_not_checked():
     tree = tree_with('server {\n}\n', {'/etc/nginx/conf.d/other.conf': 'server {\n    access_log /l nope;\n}\n'})
-    _inspect.check_access_log_formats(tree, VHOST)
+    _inspect.check_access_log_formats(tree, VHOST, 'access_log.format')
 
 
 def test_unique_log_format():

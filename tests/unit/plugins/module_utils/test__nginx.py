@@ -403,7 +403,7 @@ def test_run_timeout_kills_nginx_and_what_it_started(tmp_path):
     assert time.monotonic() - started < 10
     assert str(exc.value) == (
         'nginx_timeout: "nginx -t -c /etc/nginx/nginx.conf" did not finish within 1 s and was stopped; find out '
-        'why Nginx hangs (a resolver or a file on a slow mount?) or raise nginx_timeout')
+        'why Nginx hangs (a name lookup or a file on a slow mount?) or raise nginx_timeout')
     assert exc.value.timeout == 1
     child = int(pids.read_text())
     # the background sleep was in nginx's session: killed with it (a zombie at most, until init reaps it)

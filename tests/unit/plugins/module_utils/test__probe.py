@@ -196,7 +196,7 @@ def test_probe_targets_skips_down_and_unix_and_flags_backups():
     (http.client.RemoteDisconnected('Remote end closed connection without response'),
      'connection closed without an answer'),
     (ConnectionResetError(104, 'Connection reset by peer'), 'connection reset'),
-    (socket.gaierror(-2, 'Name or service not known'), 'cannot resolve the host (Name or service not known)'),
+    (socket.gaierror(-2, 'Name or service not known'), 'cannot look up the host (Name or service not known)'),
     (http.client.HTTPException('bad answer'), 'HTTPException: bad answer'),
 ])
 def test_describe_error(exc, text):

@@ -26,7 +26,9 @@ from hypothesis import HealthCheck, given, settings
 
 from ansible_collections.balancer.nginx.plugins.module_utils import _inspect, _render
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
-from ansible_collections.balancer.nginx.plugins.module_utils._model import LogFormat, Upstream, Vhost
+from ansible_collections.balancer.nginx.plugins.module_utils._log_format import LogFormat
+from ansible_collections.balancer.nginx.plugins.module_utils._upstream import Upstream
+from ansible_collections.balancer.nginx.plugins.module_utils._vhost import Vhost
 from ansible_collections.balancer.nginx.tests.unit import nginx_reader
 from ansible_collections.balancer.nginx.tests.unit.value_strategies import KIND, PLACES, any_text, written
 
@@ -40,15 +42,8 @@ def build(place, value):
     """``(model holding the value, rendered text)``."""
     make = PLACES[place][0]
     kind = KIND.get(place, 'vhost')
-    if kind == 'log_format':
-        model = LogFormat.from_options(make(value))
-        payload = _render.file_payload([lambda lines: _render.log_format_payload(model, lines)])
-    elif kind == 'upstream':
-        model = Upstream.from_options(make(value))
-        payload = _render.file_payload([lambda lines: _render.upstream_payload(model, lines)])
-    else:
-        model = Vhost.from_options(make(value))
-        payload = _render.file_payload([lambda lines: _render.vhost_payload(model, lines)])
+    model = {'log_format': LogFormat, 'upstream': Upstream, 'vhost': Vhost}[kind].from_options(make(value))
+    payload = _render.file_payload([model.payload])
     text = _render.build(payload)
     _inspect.check_roundtrip(text, payload)   # raises "report this as a bug" if crossplane reads something else
     return model, text
@@ -61,10 +56,10 @@ def held(place, model):
     if place in ('regex_path', 'prefix_path'):
         return model.locations[0].path
     if place == 'server_name_regex':
-        return model.server_name[0]
+        return model.values['server_name'][0]
     if place == 'log_format':
         return model.format[0]
-    return model.hash_key
+    return model.values['hash_key']
 
 
 def read_back(place, text):

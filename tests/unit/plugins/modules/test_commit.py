@@ -148,6 +148,6 @@ def test_a_timeout_restores(run_module, tmp_path, proxy):
     assert failed
     assert result['msg'] == (
         'nginx_timeout: "nginx -t -c %s" did not finish within 1 s and was stopped; find out why Nginx hangs (a '
-        'resolver or a file on a slow mount?) or raise nginx_timeout -- Restored: restored %s.'
+        'name lookup or a file on a slow mount?) or raise nginx_timeout -- Restored: restored %s.'
         % (tmp_path / 'nginx.conf', proxy / 'app.conf'))
     assert (proxy / 'app.conf').read_bytes() == BEFORE

@@ -191,7 +191,7 @@ def test_a_hanging_nginx_is_stopped(run_module, tmp_path):
                                            'nginx_timeout': 1})
     assert failed
     assert result['msg'] == ('nginx_timeout: "nginx -V" did not finish within 1 s and was stopped; find out why '
-                             'Nginx hangs (a resolver or a file on a slow mount?) or raise nginx_timeout.')
+                             'Nginx hangs (a name lookup or a file on a slow mount?) or raise nginx_timeout.')
 
 
 def test_a_busy_proxy(run_module, tmp_path, monkeypatch):
