@@ -9,7 +9,7 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _options
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError, ModelError
-from ansible_collections.balancer.nginx.plugins.plugin_utils._nginx_action import NginxFileAction
+from ansible_collections.balancer.nginx.plugins.plugin_utils._nginx_action import ITEM, NginxFileAction
 
 
 class ActionModule(NginxFileAction):
@@ -20,6 +20,10 @@ class ActionModule(NginxFileAction):
     def validated(self):
         params = super(ActionModule, self).validated()
         try:
+            unknown = sorted(set(params[ITEM]) - set(self.item_options.names()), key=str)
+            if unknown:
+                raise ModelError('options', 'has unknown option(s) %s' % ', '.join(str(u) for u in unknown),
+                                 'use only %s, and the common options' % ', '.join(self.item_options.names()))
             for name in self.item_options.names():
                 option = self.item_options[name]
                 value = params.get(name)

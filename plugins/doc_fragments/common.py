@@ -10,13 +10,8 @@ class ModuleDocFragment(object):
 
     DOCUMENTATION = r"""
 options:
-  path:
-    description:
-      - File to write. Defaults to O(conf_dir)/C(NAME.conf).
-      - It must be included directly in the C(http) context of O(nginx_conf); the module refuses otherwise.
-    type: path
   conf_dir:
-    description: Directory for the file when O(path) is not given.
+    description: Directory of the files of the C(http) context, when an item gives no C(path).
     type: path
     default: /etc/nginx/conf.d
   nginx_conf:

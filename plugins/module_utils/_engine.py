@@ -192,6 +192,11 @@ class Item(object):
         if not isinstance(options, dict):
             raise ModelError(prefix.rstrip('.') or 'options', 'must be a dict of %s options' % kind,
                              'write {name: ..., ...} as for balancer.nginx.%s' % kind)
+        item_options = _options.ITEMS[kind]
+        unknown = sorted(set(options) - set(item_options.names()), key=str)
+        if unknown:
+            raise ModelError(prefix.rstrip('.') or 'options', 'has unknown option(s) %s' % ', '.join(
+                str(u) for u in unknown), 'use only %s' % ', '.join(item_options.names()))
         own = dict((key, value) for key, value in options.items() if key != _options.PATH.name)
         self.options = options
         self.state = _options.coerce(_options.STATE, options.get(_options.STATE.name) or 'present',
@@ -208,11 +213,6 @@ class Item(object):
         self.model = None
         if self.state == 'present':
             self.model = MODELS[kind].from_options(own, prefix)
-        else:
-            unknown = sorted(set(own) - set(_options.ITEMS[kind].names()), key=str)
-            if unknown:
-                raise ModelError(prefix.rstrip('.') or 'options', 'has unknown option(s) %s' % ', '.join(unknown),
-                                 'use only %s' % ', '.join(_options.ITEMS[kind].names()))
 
     @property
     def name(self):

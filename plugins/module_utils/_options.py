@@ -218,6 +218,7 @@ class Group:
     required_one_of: Tuple[Tuple[str, ...], ...] = ()
     required_together: Tuple[Tuple[str, ...], ...] = ()
     shorthand: Optional[str] = None     # a bare string stands for {shorthand: string}
+    one_of_hint: Optional[str] = None   # the fix when none of required_one_of is set
     by_name: Dict[str, Option] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
@@ -236,7 +237,7 @@ class Group:
         """This group plus ``options`` (e.g. an item's own ``path``)."""
         values = dict(options=self.options + options, mutually_exclusive=self.mutually_exclusive,
                       required_one_of=self.required_one_of, required_together=self.required_together,
-                      shorthand=self.shorthand)
+                      shorthand=self.shorthand, one_of_hint=self.one_of_hint)
         values.update(changes)
         return Group(**values)
 
@@ -321,8 +322,11 @@ class Group:
                                  'give both, or neither')
         for names in self.required_one_of:
             if not any(self[n].is_set(values[n]) for n in names):
-                raise ModelError(prefix.rstrip('.') or names[0], 'needs one of %s' % ' and '.join(names),
-                                 'set one of them')
+                for name in names:
+                    if values[name] == []:
+                        raise ModelError(prefix + name, 'is empty', self[name].hint or 'give at least one')
+                raise ModelError(prefix.rstrip('.') or names[0], 'needs one of %s' % ', '.join(names),
+                                 self.one_of_hint or 'set one of them')
         for names in self.mutually_exclusive:
             present = [n for n in names if self[n].is_set(values[n])]
             if len(present) > 1:
@@ -372,7 +376,7 @@ def coerce(option: Option, raw, path: str, context: str = HTTP):
     if option.type == 'list':
         if option.suboptions is not None:
             if not isinstance(raw, list):
-                raise ModelError(path, 'must be a list', 'give a list of {%s: ...}'
+                raise ModelError(path, 'must be a list', option.hint or 'give a list of {%s: ...}'
                                  % option.suboptions.options[0].name, value=raw)
             return [option.suboptions.validate(item, '%s[%d].' % (path, index), option.noun or 'options', context)
                     for index, item in enumerate(raw)]
@@ -381,12 +385,21 @@ def coerce(option: Option, raw, path: str, context: str = HTTP):
         if kind == 'sticky':
             words = _values.as_words(path, raw, option.noun)
             if not words or words[0] not in STICKY_METHODS:
-                raise ModelError(path, 'must start with %s' % ' or '.join(STICKY_METHODS),
+                raise ModelError(path, 'must start with %s or %s' % (', '.join(STICKY_METHODS[:-1]),
+                                                                     STICKY_METHODS[-1]),
                                  'give e.g. [cookie, srv_id, expires=1h]', value=raw)
             return words
-        items = [raw] if isinstance(raw, (str, int, float)) else raw
+        if isinstance(raw, str):
+            # as Ansible turns a string into a list: split on commas; a list of choices on white space too
+            items = [part.strip() for part in raw.split(',')] if ',' in raw else [raw]
+            if option.choices is not None:
+                items = [word for part in items for word in part.split()]
+        elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            items = [raw]
+        else:
+            items = raw
         if not isinstance(items, list):
-            raise ModelError(path, 'must be a list', 'give a list of values', value=raw)
+            raise ModelError(path, 'must be a list', option.hint or 'give a list of values', value=raw)
         values = [str(item) for item in items]
         if option.choices is not None:
             for index, item in enumerate(values):
@@ -398,7 +411,7 @@ def coerce(option: Option, raw, path: str, context: str = HTTP):
         if option.suboptions is not None:
             return option.suboptions.validate(raw, path + '.', option.noun or 'options', context)
         if not isinstance(raw, dict):
-            raise ModelError(path, 'must be a dict', 'give {name: value}', value=raw)
+            raise ModelError(path, 'must be a dict', option.hint or 'give {name: value}', value=raw)
         return raw
     if option.type == 'raw':
         return raw
@@ -407,6 +420,8 @@ def coerce(option: Option, raw, path: str, context: str = HTTP):
     if isinstance(raw, (dict, list)):
         raise ModelError(path, 'must be a single value, not a %s' % type(raw).__name__, 'give one value',
                          value=raw)
+    if kind == 'time':
+        return _values.as_time(path, raw)   # it tells true and false from a time
     value = str(raw)
     if option.choices is not None and value not in option.choices:
         raise ModelError(path, 'is not %s' % (option.noun or 'one of the choices'),
@@ -486,7 +501,8 @@ RANDOM_TWO_OPTION = Option('random_two', type='bool', default=False, applies_to=
 LEAST_TIME = Option('least_time', choices=LEAST_TIME_MODES, noun='a least_time mode', applies_to=(
     'method', (LEAST_TIME_METHOD, RANDOM)), required_with=('method', LEAST_TIME_METHOD),
     hint='set least_time to header or last_byte')
-SERVERS = Option('servers', type='list', elements='dict', suboptions=SERVER_OPTIONS, noun='server options')
+SERVERS = Option('servers', type='list', elements='dict', suboptions=SERVER_OPTIONS, noun='server options',
+                 hint='give a list of {address: host:port} (or of address strings)')
 ZONE = Option('zone', kind='name_size', noun='a zone', directive='zone', render=DIRECTIVE, place='head', feature='zone')
 QUEUE = Option('queue', type='int', minimum=1, directive='queue', feature='queue', contexts=(HTTP,))
 QUEUE_TIMEOUT = Option('queue_timeout', kind='time', requires='queue', contexts=(HTTP,))
@@ -529,7 +545,7 @@ LOCATION_PATH = Option('path', default='/')
 LOCATION_UPSTREAM = Option('upstream', kind='name')
 LOCATION_PASS = Option('pass')
 WEBSOCKET = Option('websocket', type='bool', default=False)
-HEADERS = Option('headers', type='dict')
+HEADERS = Option('headers', type='dict', hint='write {X-Request-Id: $request_id}')
 NEXT_UPSTREAM_OPTION = Option('next_upstream', type='list', elements='str', choices=NEXT_UPSTREAM,
                               noun='a proxy_next_upstream condition', directive='proxy_next_upstream',
                               render=DIRECTIVE)
@@ -559,7 +575,8 @@ SPLIT_UPSTREAM = Option('upstream', required=True, kind='name', hint='give the n
 SPLIT_PERCENT = Option('percent', type='float', kind='percent')
 SPLIT_OPTIONS = Group((SPLIT_UPSTREAM, SPLIT_PERCENT))
 SPLIT_CLIENTS = 'split_clients'
-SPLIT = Option('split', type='list', elements='dict', suboptions=SPLIT_OPTIONS, noun='split options')
+SPLIT = Option('split', type='list', elements='dict', suboptions=SPLIT_OPTIONS, noun='split options',
+               hint='list the groups and their shares, e.g. [{upstream: v1, percent: 90}, {upstream: v2}]')
 SPLIT_KEY = Option('split_key', kind='variables', noun='a split key', default='$request_id')
 BACKEND_TLS = Option('backend_tls', type='dict', suboptions=BACKEND_TLS_OPTIONS, noun='backend TLS options')
 
@@ -578,7 +595,9 @@ LOCATION_OPTIONS = Group((
     Option('send_timeout', kind='time', directive='proxy_send_timeout', render=DIRECTIVE),
     WEBSOCKET,
     HEADERS,
-), mutually_exclusive=(('upstream', 'pass', 'split'),), required_one_of=(('upstream', 'pass', 'split'),))
+), mutually_exclusive=(('upstream', 'pass', 'split'),), required_one_of=(('upstream', 'pass', 'split'),),
+    one_of_hint='set upstream to a group name, split to a canary between groups, or pass to a URL such as '
+                'http://127.0.0.1:8080')
 
 ACCESS_LOG_PATH = Option('path', required=True, kind='token', noun='a file path', hint='give a log file path, or off')
 ACCESS_LOG_FORMAT = Option('format', kind='name')
@@ -596,7 +615,7 @@ SERVER_NAMES = Option('server_name', type='list', elements='str')
 LISTEN_OPTION = Option('listen', type='list', elements='str', default=DEFAULT_LISTEN)
 VHOST_UPSTREAM = Option('upstream', kind='name')
 LOCATIONS = Option('locations', type='list', elements='dict', suboptions=LOCATION_OPTIONS, noun='location options')
-PROXY_HEADERS = Option('proxy_headers', type='dict', default=DEFAULT_PROXY_HEADERS)
+PROXY_HEADERS = Option('proxy_headers', type='dict', default=DEFAULT_PROXY_HEADERS, hint='write {Host: $host}')
 VHOST_ACCESS_LOG = Option('access_log', type='dict', suboptions=ACCESS_LOG_OPTIONS, noun='access log options')
 
 VHOST_OPTIONS = Group((

@@ -11,6 +11,7 @@ Every directive name comes from the table.  Data in, data out.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, Dict
 
@@ -48,7 +49,7 @@ class StreamProxy:
         return cls(values)
 
     def to_options(self) -> Dict[str, Any]:
-        options = o.compact(self.values)
+        options = o.compact(copy.deepcopy(self.values))
         options.pop(o.STATE.name, None)
         return options
 

@@ -7,14 +7,15 @@
 ``site`` item) with the table (``_options.UPSTREAM_OPTIONS``), then applies
 what only Nginx knows: a group needs a server, a spare server cannot go with
 a hashing method (Nginx rejects it or silently drops it, depending on the
-order of the lines), re-resolving needs shared memory and a host name, two
-picks at random take only some response-time modes.  ``Upstream.read`` reads
+order of the lines), re-resolving needs shared memory and a host name, a
+pick of two takes only some response-time modes.  ``Upstream.read`` reads
 a parsed block back into the same options, with what they cannot express.
 Every option and directive name comes from the table.  Data in, data out.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Tuple
 
@@ -45,7 +46,7 @@ class Server:
         return args
 
     def to_options(self) -> Dict[str, Any]:
-        return o.compact(self.values)
+        return o.compact(copy.deepcopy(self.values))
 
 
 @dataclass
@@ -140,7 +141,7 @@ class Upstream:
 
     def to_options(self) -> Dict[str, Any]:
         """The normalized ``upstream`` module options (``name`` included, ``state`` not)."""
-        options = o.compact(self.values)
+        options = o.compact(copy.deepcopy(self.values))
         options.pop(o.STATE.name, None)
         options[o.SERVERS.name] = [server.to_options() for server in self.servers]
         return options

@@ -167,7 +167,12 @@ def as_int(option: str, value, minimum=None, maximum=None):
         raise ModelError(option, 'must be a whole number', 'give a number', value=value)
     too_small = minimum is not None and number < minimum
     if too_small or (maximum is not None and number > maximum):
-        bound = 'at least %d' % minimum if maximum is None else 'from %d to %d' % (minimum, maximum)
+        if maximum is None:
+            bound = 'at least %d' % minimum
+        elif minimum is None:
+            bound = 'at most %d' % maximum
+        else:
+            bound = 'from %d to %d' % (minimum, maximum)
         raise ModelError(option, 'must be %s' % bound, 'give a value %s' % bound, value=value)
     return number
 
@@ -242,7 +247,12 @@ def as_label(option: str, value, what: str) -> str:
 
 def as_words(option: str, value, what: str) -> list:
     """A list of bare words (a string is split on white space)."""
-    words = value.split() if isinstance(value, str) else [str(item) for item in value]
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        words = str(value).split()
+    elif isinstance(value, list):
+        words = [str(item) for item in value]
+    else:
+        raise ModelError(option, 'must be a list of words (or one string of them)', 'give e.g. [a, b]', value=value)
     for index, word in enumerate(words):
         check_syntax('%s[%d]' % (option, index), word, what)
     return words

@@ -15,6 +15,7 @@ Data in, data out.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -74,8 +75,8 @@ def location_path(option: str, raw) -> tuple:
         path = raw
         if not path.startswith(('/', '@')):
             # Nginx would read a leading "=", "~" or "^~" glued to the path as a modifier.
-            raise ModelError(option, 'must start with "/" (a prefix) or "@" (a named location), or with a '
-                             'modifier and a space', 'write e.g. /api/, "= /exact" or "~ ^/v[0-9]+/"', value=raw)
+            raise ModelError(option, 'must start with "/" (a prefix) or "@" (a named %s), or with a modifier '
+                             'and a space' % o.LOCATION, 'write e.g. /api/, "= /exact" or "~ ^/v[0-9]+/"', value=raw)
     check_text(option, path, WHAT_PATH)
     return modifier, path
 
@@ -147,7 +148,7 @@ class Location:
         return cls(values, modifier)
 
     def to_options(self) -> Dict[str, Any]:
-        options = dict(self.values)
+        options = copy.deepcopy(self.values)
         options[o.LOCATION_PATH.name] = self.full_path
         return options
 
@@ -227,9 +228,6 @@ def _check_split(values, prefix):
     elif total < 100:
         raise ModelError(path, 'gives only %s of the requests and no item takes the rest' % shown,
                          'leave out the last item\'s percent, so that it takes the rest')
-    if values[o.LOCATION_UPSTREAM.name] is None and values[o.LOCATION_PASS.name] is None and not items:
-        raise ModelError(path, 'is empty', 'list the groups and their shares, e.g. [{upstream: v1, percent: 90}, '
-                         '{upstream: v2}]')
 
 
 def _check_tls(values, prefix):
@@ -343,7 +341,7 @@ class Vhost:
         return cls(values, models)
 
     def to_options(self) -> Dict[str, Any]:
-        options = o.compact(self.values)
+        options = o.compact(copy.deepcopy(self.values))
         options.pop(o.STATE.name, None)
         options.pop(o.VHOST_UPSTREAM.name, None)
         options[o.LOCATIONS.name] = [o.compact(model.to_options()) for model in self.locations]

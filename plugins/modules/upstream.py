@@ -21,6 +21,13 @@ description:
 author:
   - balancer.nginx developers (!UNKNOWN)
 options:
+  path:
+    description:
+      - File to write. Defaults to O(conf_dir)/C(NAME.conf), or O(stream_conf_dir)/C(NAME.conf) with
+        O(context=stream).
+      - It must be included directly in the C(http) (or C(stream)) context of O(nginx_conf); the module refuses
+        otherwise.
+    type: path
   name:
     description: Name of the upstream group, as used in C(proxy_pass http://NAME).
     type: str

@@ -27,6 +27,7 @@ FILE_ARG_KEYS = tuple(_specs.FILE_COMMON_ARGS)
 
 
 TIMEOUT = _options.COMMON['nginx_timeout']
+ITEM = '_item'      # in the validated parameters: what the task gave besides the common options
 
 
 def checked_timeout(params):
@@ -110,16 +111,15 @@ class NginxFileAction(ActionBase):
             return checked_timeout(validation.validated_parameters)
         args = self._task.args
         common = _options.common_of(self.module_kind)
+        mine = set(common.names()) | set(common.aliases())
         try:
-            unknown = sorted(set(args) - set(common.names()) - set(common.aliases())
-                             - set(self.item_options.names()), key=str)
-            if unknown:
-                raise ModelError('options', 'has unknown option(s) %s' % ', '.join(str(u) for u in unknown),
-                                 'use the options of this module (ansible-doc shows them)')
-            params = common.validate(dict((k, v) for k, v in args.items() if k not in self.item_options.by_name))
+            params = common.validate(dict((k, v) for k, v in args.items() if k in mine))
         except BalancerError as exc:
             raise AnsibleActionFail(str(exc))
-        params.update((k, v) for k, v in args.items() if k in self.item_options.by_name)
+        # Everything else is the item's: the engine validates it, an unknown option included, with the same
+        # message through this module and through site.
+        params[ITEM] = dict((k, v) for k, v in args.items() if k not in mine)
+        params.update(params[ITEM])
         return params
 
     def run(self, tmp=None, task_vars=None):
@@ -227,7 +227,7 @@ class SingleFileAction(NginxFileAction):
         return self.kind
 
     def describe(self, params):
-        item = dict((key, value) for key, value in params.items() if key in self.item_options.by_name)
+        item = params[ITEM]
         return _engine.describe(_engine.conf_dir_of(params), prefixed=False,
                                 stream_conf_dir=_engine.stream_conf_dir_of(params),
                                 **{_engine.GROUPS[self.kind]: [item]})
