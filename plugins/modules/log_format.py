@@ -86,8 +86,21 @@ log_format:
   type: dict
   sample: {name: upstream_debug, format: ["$remote_addr $host $request status=$status ..."], escape: null}
 backup_file:
-  description: The backup copy of the previous file.
+  description: The backup copy of the previous file, in O(backup_dir).
   returned: changed and O(backup=true) and the file existed
   type: str
-  sample: /etc/nginx/conf.d/00-log-format-upstream_debug.conf.12345.2026-11-24@21:00:00~
+  sample: /var/backups/balancer-nginx/etc/nginx/conf.d/00-log-format-upstream_debug.conf.20261201-120000.4242~
+nginx_test:
+  description:
+    - When C(nginx -t) refused the change, where and why - C(file), C(line), C(message) and Nginx's whole C(output);
+      every file was restored.
+  returned: failure, when C(nginx -t) ran
+  type: dict
+  sample: {ok: false, file: /etc/nginx/conf.d/00-log-format-upstream_debug.conf, line: 3, message: 'unknown "bogus" variable'}
+restored:
+  description: What was put back after a failure (a refused C(nginx -t), a timeout, an interruption, a failed write).
+  returned: failure, when something had been written
+  type: list
+  elements: str
+  sample: [restored /etc/nginx/conf.d/00-log-format-upstream_debug.conf]
 """

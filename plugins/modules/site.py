@@ -98,5 +98,18 @@ backup_file:
   description: Backup copies of the previous files (a string when there is one).
   returned: changed and O(backup=true) and a file existed
   type: raw
-  sample: [/etc/nginx/conf.d/app.conf.12345.2026-11-24@21:00:00~]
+  sample: [/var/backups/balancer-nginx/etc/nginx/conf.d/app.conf.20261201-120000.4242~]
+nginx_test:
+  description:
+    - When C(nginx -t) refused the change, where and why - C(file), C(line), C(message) and Nginx's whole C(output);
+      every file was restored.
+  returned: failure, when C(nginx -t) ran
+  type: dict
+  sample: {ok: false, file: /etc/nginx/conf.d/app.conf, line: 5, message: 'host not found in upstream "x:80"'}
+restored:
+  description: What was put back after a failure (a refused C(nginx -t), a timeout, an interruption, a failed write).
+  returned: failure, when something had been written
+  type: list
+  elements: str
+  sample: [restored /etc/nginx/conf.d/app.conf]
 """

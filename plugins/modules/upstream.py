@@ -249,18 +249,20 @@ upstream:
                backup: false, down: false, resolve: false, slow_start: null, route: null, drain: false}]
     keepalive: 16
 backup_file:
-  description: The backup copy of the previous file.
+  description: The backup copy of the previous file, in O(backup_dir).
   returned: changed and O(backup=true) and the file existed
   type: str
-  sample: /etc/nginx/conf.d/app.conf.12345.2026-11-24@21:00:00~
+  sample: /var/backups/balancer-nginx/etc/nginx/conf.d/app.conf.20261201-120000.4242~
 nginx_test:
-  description: What C(nginx -t) said when it refused the change (V(file), V(line), V(message), V(output)).
-  returned: failure
+  description:
+    - When C(nginx -t) refused the change, where and why - C(file), C(line), C(message) and Nginx's whole C(output);
+      every file was restored.
+  returned: failure, when C(nginx -t) ran
   type: dict
-  sample: {ok: false, file: /etc/nginx/conf.d/app.conf, line: 3, message: host not found in upstream "x:80"}
+  sample: {ok: false, file: /etc/nginx/conf.d/app.conf, line: 5, message: 'host not found in upstream "x:80"'}
 restored:
-  description: What was put back after C(nginx -t) refused the change.
-  returned: failure
+  description: What was put back after a failure (a refused C(nginx -t), a timeout, an interruption, a failed write).
+  returned: failure, when something had been written
   type: list
   elements: str
   sample: [restored /etc/nginx/conf.d/app.conf]

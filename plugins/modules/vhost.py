@@ -259,8 +259,21 @@ vhost:
   type: dict
   sample: {name: www, server_name: [www.example.com], listen: ["80", "[::]:80"], locations: [{path: /, upstream: app}]}
 backup_file:
-  description: The backup copy of the previous file.
+  description: The backup copy of the previous file, in O(backup_dir).
   returned: changed and O(backup=true) and the file existed
   type: str
-  sample: /etc/nginx/conf.d/www.vhost.conf.12345.2026-11-24@21:00:00~
+  sample: /var/backups/balancer-nginx/etc/nginx/conf.d/www.vhost.conf.20261201-120000.4242~
+nginx_test:
+  description:
+    - When C(nginx -t) refused the change, where and why - C(file), C(line), C(message) and Nginx's whole C(output);
+      every file was restored.
+  returned: failure, when C(nginx -t) ran
+  type: dict
+  sample: {ok: false, file: /etc/nginx/conf.d/www.vhost.conf, line: 4, message: 'host not found in upstream "10.0.0.9"'}
+restored:
+  description: What was put back after a failure (a refused C(nginx -t), a timeout, an interruption, a failed write).
+  returned: failure, when something had been written
+  type: list
+  elements: str
+  sample: [restored /etc/nginx/conf.d/www.vhost.conf]
 """
