@@ -198,12 +198,15 @@ def _write_atomic(module, path, data):
             os.unlink(tmp)
 
 
-def _put_back_attributes(path, mode, uid, gid):
+def _put_back_attributes(path, mode, uid, gid, mtime_ns=None):
+    """Mode, owner and (when known) the modification time a file had before the transaction."""
     if stat.S_IMODE(os.stat(path).st_mode) != mode:
         os.chmod(path, mode)
     st = os.stat(path)
     if (st.st_uid, st.st_gid) != (uid, gid):
         os.chown(path, uid, gid)
+    if mtime_ns is not None and os.stat(path).st_mtime_ns != mtime_ns:
+        os.utime(path, ns=(st.st_atime_ns, mtime_ns))
 
 
 def recover(module, nginx_conf, directory=None):
@@ -229,7 +232,7 @@ def recover(module, nginx_conf, directory=None):
         current = read_bytes(path)
         if current == old:
             if old is not None and item.get('mode') is not None:
-                _put_back_attributes(path, item['mode'], item['uid'], item['gid'])
+                _put_back_attributes(path, item['mode'], item['uid'], item['gid'], item.get('mtime_ns'))
             continue
         if (None if current is None else sha1(current)) != item.get('new_sha1'):
             done.append('left %s alone: it changed after the interrupted run' % path)
@@ -239,7 +242,7 @@ def recover(module, nginx_conf, directory=None):
             done.append('removed %s (the interrupted run had created it)' % path)
         else:
             _write_atomic(module, path, old)
-            _put_back_attributes(path, item['mode'], item['uid'], item['gid'])
+            _put_back_attributes(path, item['mode'], item['uid'], item['gid'], item.get('mtime_ns'))
             done.append('restored %s' % path)
     journal.clear()
     return ['an interrupted balancer.nginx run (pid %s, started %s) had left unvalidated changes; they were '
@@ -388,7 +391,7 @@ class Entry(object):
                   'new_sha1': None if self.new is None else sha1(self.new)}
         if self.old_stat is not None:
             record.update(mode=stat.S_IMODE(self.old_stat.st_mode), uid=self.old_stat.st_uid,
-                          gid=self.old_stat.st_gid)
+                          gid=self.old_stat.st_gid, mtime_ns=self.old_stat.st_mtime_ns)
         return record
 
 
@@ -507,7 +510,7 @@ class Transaction(object):
                     if entry.written and read_bytes(entry.target) != entry.old:
                         _write_atomic(self.module, entry.target, entry.old)
                     _put_back_attributes(entry.target, stat.S_IMODE(entry.old_stat.st_mode), entry.old_stat.st_uid,
-                                         entry.old_stat.st_gid)
+                                         entry.old_stat.st_gid, entry.old_stat.st_mtime_ns)
                     if entry.written:
                         done.append('restored %s' % entry.path)
                 entry.written = entry.attrs_touched = False
