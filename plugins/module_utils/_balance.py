@@ -209,14 +209,15 @@ def status_problems(statuses, expect_status, errors=None):
     return problems
 
 
-def log_backend_ids(lines, request=None):
-    """The backend of each ``upstream_debug`` line: the last attempt of ``$upstream_addr``.
+def log_backend_answers(lines, request=None):
+    """The backend and the client's status of each ``upstream_debug`` line.
 
-    ``request`` (e.g. ``GET /x HTTP/1.1``) keeps only the lines of that request
-    line.  Lines in another format are counted, not refused (a shared log
-    may hold them).  Returns ``(ids, foreign)``.
+    The backend is the last attempt of ``$upstream_addr``.  ``request`` (e.g.
+    ``GET /x HTTP/1.1``) keeps only the lines of that request line.  Lines in
+    another format are counted, not refused (a shared log may hold them).
+    Returns ``([(backend, status), ...], foreign)``.
     """
-    ids = []
+    answers = []
     foreign = 0
     for line in lines:
         if not line.strip():
@@ -228,5 +229,20 @@ def log_backend_ids(lines, request=None):
         if request is not None and entry['request'] != request:
             continue
         attempts = entry['upstream_addr']
-        ids.append(attempts[-1] if attempts else NO_ID)
-    return ids, foreign
+        answers.append((attempts[-1] if attempts else NO_ID, entry['status']))
+    return answers, foreign
+
+
+def log_backend_ids(lines, request=None):
+    """Like log_backend_answers, the backends only: ``(ids, foreign)``."""
+    answers, foreign = log_backend_answers(lines, request)
+    return [backend for backend, _status in answers], foreign
+
+
+def backend_statuses(answers):
+    """``[(backend, status), ...]`` -> ``{backend: {status: count}}``, statuses as strings."""
+    table = {}
+    for backend, status in answers:
+        row = table.setdefault(backend, {})
+        row[str(status)] = row.get(str(status), 0) + 1
+    return table

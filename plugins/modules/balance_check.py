@@ -150,6 +150,14 @@ expected:
   returned: when O(expect_weights) is given
   type: dict
   sample: {app1: 300, app2: 200, app3: 100}
+backend_statuses:
+  description:
+    - Backend id to HTTP status code to count, for the requests that got an answer; with O(identify_by=log) the
+      status is the one Nginx logged for the client.
+    - Tells which backend sent the errors, e.g. the one that answers V(502) while the others answer V(200).
+  returned: always
+  type: dict
+  sample: {app1: {"200": 300}, app2: {"200": 199, "502": 1}}
 statuses:
   description: HTTP status code to count; V(error) counts requests that got no HTTP answer.
   returned: always
@@ -223,14 +231,14 @@ def count(values):
     return counts
 
 
-def ids_from_log(tail, target, answered):
-    """Backend ids of this run's lines in the access log; waits up to LOG_WAIT s for the last lines."""
+def answers_from_log(tail, target, answered):
+    """(backend, status) of this run's lines in the access log; waits up to LOG_WAIT s for the last lines."""
     request = 'GET %s HTTP/1.1' % target
     deadline = time.monotonic() + LOG_WAIT
     while True:
-        ids, foreign = _balance.log_backend_ids(tail.lines(), request)
-        if len(ids) >= answered or time.monotonic() > deadline:
-            return ids, foreign
+        pairs, foreign = _balance.log_backend_answers(tail.lines(), request)
+        if len(pairs) >= answered or time.monotonic() > deadline:
+            return pairs, foreign
         time.sleep(0.05)
 
 
@@ -267,16 +275,17 @@ def main():
                                       % (len(answers), run['requests'], params['max_duration']),
                                       'raise max_duration or lower requests'))
     if identify_by == 'log':
-        ids, foreign = ids_from_log(tail, run['target'], len(answered))
-        result['log_lines'] = {'matched': len(ids), 'foreign': foreign}
-        if not ids and answered:
+        pairs, foreign = answers_from_log(tail, run['target'], len(answered))
+        result['log_lines'] = {'matched': len(pairs), 'foreign': foreign}
+        if not pairs and answered:
             problems.append(BalancerError(
                 'access_log', 'has no upstream_debug line for the %d requests answered' % len(answered),
                 'give the access log of the virtual server behind url, written with format upstream_debug',
                 value=params['access_log']))
     else:
-        ids = [_probe.backend_id(identify_by, a, params['header']) for a in answered]
-    result['distribution'] = count(ids)
+        pairs = [(_probe.backend_id(identify_by, a, params['header']), a.status) for a in answered]
+    result['distribution'] = count(backend for backend, _status in pairs)
+    result['backend_statuses'] = _balance.backend_statuses(pairs)
     problems.extend(_balance.status_problems(statuses, run['expect_status'], errors))
     if params['expect_weights'] is not None:
         result['expected'], weight_problems = _balance.compare_distribution(

@@ -10,8 +10,8 @@ import random
 import pytest
 
 from ansible_collections.balancer.nginx.plugins.module_utils._balance import (
-    allowed_range, check_weights, compare_distribution, expected_counts, latency_summary, log_backend_ids,
-    parse_upstream_log, percentile, smooth_weighted_counts, status_problems)
+    allowed_range, backend_statuses, check_weights, compare_distribution, expected_counts, latency_summary,
+    log_backend_answers, log_backend_ids, parse_upstream_log, percentile, smooth_weighted_counts, status_problems)
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
 
 
@@ -359,6 +359,21 @@ def test_log_ids_only_of_the_request_line_and_foreign_lines_counted():
              debug_line('127.0.0.1:8083', 'GET /check HTTP/1.1') + '\r\n']
     assert log_backend_ids(lines, 'GET /check HTTP/1.1') == (['127.0.0.1:8081', '127.0.0.1:8083'], 1)
     assert log_backend_ids(lines) == (['127.0.0.1:8081', '127.0.0.1:8082', '127.0.0.1:8083'], 1)
+
+
+def test_log_answers_pair_the_last_attempt_with_the_client_status():
+    lines = [debug_line('127.0.0.1:8081', 'GET /check HTTP/1.1'),
+             debug_line('127.0.0.1:8083, 127.0.0.1:8082', 'GET /check HTTP/1.1', status='502'),
+             debug_line('127.0.0.1:8082', 'GET /other HTTP/1.1'),
+             'not the upstream_debug format']
+    assert log_backend_answers(lines, 'GET /check HTTP/1.1') == (
+        [('127.0.0.1:8081', '200'), ('127.0.0.1:8082', '502')], 1)
+
+
+def test_backend_statuses_counts_per_backend_and_status():
+    answers = [('app1', 200), ('app2', '502'), ('app1', 200), ('app2', 200), ('-', 404)]
+    assert backend_statuses(answers) == {'app1': {'200': 2}, 'app2': {'502': 1, '200': 1}, '-': {'404': 1}}
+    assert backend_statuses([]) == {}
 
 
 def test_log_ids_agree_with_parse_upstream_log():

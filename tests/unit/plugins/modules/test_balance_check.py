@@ -52,6 +52,7 @@ def test_exact_split_by_header(run_module, network):
     assert result['distribution'] == {'app1': 300, 'app2': 200, 'app3': 100}
     assert result['expected'] == {'app1': 300, 'app2': 200, 'app3': 100}
     assert result['statuses'] == {'200': 600}
+    assert result['backend_statuses'] == {'app1': {'200': 300}, 'app2': {'200': 200}, 'app3': {'200': 100}}
     assert result['requests'] == 600
     assert result['ok'] is True
     assert result['changed'] is False
@@ -83,6 +84,8 @@ def test_by_log_counts_only_this_run(run_module, network, tmp_path):
     assert not failed, result.get('msg')
     assert result['distribution'] == {'127.0.0.1:8081': 30, '127.0.0.1:8082': 20, '127.0.0.1:8083': 10}
     assert result['log_lines'] == {'matched': 60, 'foreign': 0}
+    assert result['backend_statuses'] == {'127.0.0.1:8081': {'200': 30}, '127.0.0.1:8082': {'200': 20},
+                                          '127.0.0.1:8083': {'200': 10}}
 
 
 def test_a_backend_nginx_skips_is_named(run_module, network):
@@ -106,6 +109,7 @@ def test_unexpected_status_fails(run_module, network):
     result, failed = run_module(balance_check, {'url': URL, 'requests': 6})
     assert failed
     assert result['statuses'] == {'502': 6}
+    assert result['backend_statuses'] == {'app1': {'502': 3}, 'app2': {'502': 2}, 'app3': {'502': 1}}
     assert result['msg'] == ("expect_status: 6 of 6 requests got status 502, expected 200; check the backends and "
                              "the proxy's error log, or add 502 to expect_status.")
 
@@ -117,6 +121,7 @@ def test_no_answer_at_all(run_module, network):
     assert result['statuses'] == {'error': 3}
     assert result['errors'] == ['connection refused']
     assert result['distribution'] == {}
+    assert result['backend_statuses'] == {}
     assert result['latency_ms'] == {'p50': None, 'p90': None, 'p99': None, 'max': None}
     assert result['msg'] == ('expect_status: 3 of 3 requests got no HTTP answer (connection refused); check that '
                              'the proxy listens on url.')
