@@ -11,9 +11,9 @@ from ansible_collections.balancer.nginx.plugins.module_utils._errors import Bala
 from ansible_collections.balancer.nginx.plugins.plugin_utils import _load_balancer as _lb
 
 
-def backend_ports(proxies, hostvars, names):
+def backend_ports(proxies, hostvars, names, variable='load_balancer_upstreams'):
     try:
-        return _lb.backend_ports(proxies, hostvars, names)
+        return _lb.backend_ports(proxies, hostvars, names, variable=variable)
     except BalancerError as exc:
         raise AnsibleFilterError('balancer.nginx.backend_ports: %s' % exc)
 

@@ -652,8 +652,8 @@ def _hostvar(hostvars, host, name, default=None):
     return default if value is None else value
 
 
-def backend_ports(proxies, hostvars, names):
-    """TCP ports of every server, in the proxies' ``load_balancer_upstreams``, whose host is one of ``names``."""
+def backend_ports(proxies, hostvars, names, variable='load_balancer_upstreams'):
+    """TCP ports of every server, in the proxies' upstream groups (``variable``), whose host is one of ``names``."""
     wanted = set()
     for name in names or []:
         if name:
@@ -662,7 +662,7 @@ def backend_ports(proxies, hostvars, names):
                 wanted.add(ipaddress.ip_address(str(name)).compressed)
     ports = set()
     for proxy in proxies or []:
-        upstreams = _hostvar(hostvars, proxy, 'load_balancer_upstreams', [])
+        upstreams = _hostvar(hostvars, proxy, variable, [])
         for group in _present(upstreams if isinstance(upstreams, list) else []):
             for server in group.get('servers') or []:
                 if not isinstance(server, dict) or not isinstance(server.get('address'), str):

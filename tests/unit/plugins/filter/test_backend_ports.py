@@ -48,6 +48,11 @@ def test_ports_of_the_servers_on_this_host(backend_ports, names, expected):
     assert backend_ports(['lb1', 'lb2', 'lb3', 'lb4', 'missing'], HOSTVARS, names) == expected
 
 
+def test_another_variable(backend_ports):
+    hostvars = {'lb1': {'load_balancer_upstreams': 'not read', '__copy': HOSTVARS['lb1']['load_balancer_upstreams']}}
+    assert backend_ports(['lb1'], hostvars, ['app1'], variable='__copy') == [8081]
+
+
 def test_no_proxies(backend_ports):
     assert backend_ports([], HOSTVARS, ['app1']) == []
     assert backend_ports(None, HOSTVARS, ['app1']) == []
@@ -57,5 +62,5 @@ def test_doc_loads_and_names_the_filter():
     with open(DOC) as handle:
         doc = yaml.safe_load(handle)
     assert doc['DOCUMENTATION']['name'] == 'backend_ports'
-    assert set(doc['DOCUMENTATION']['options']) == {'_input', 'hostvars', 'names'}
+    assert set(doc['DOCUMENTATION']['options']) == {'_input', 'hostvars', 'names', 'variable'}
     assert yaml.safe_load(doc['EXAMPLES'])
