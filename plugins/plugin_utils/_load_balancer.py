@@ -20,7 +20,6 @@ import difflib
 import ipaddress
 import re
 
-from ansible_collections.balancer.nginx.plugins.module_utils._balance import smooth_weighted_counts
 from ansible_collections.balancer.nginx.plugins.module_utils._engine import target_path
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
 

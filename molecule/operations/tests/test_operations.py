@@ -44,7 +44,7 @@ def playbook(name, extra=None, *args):
             json.dump(extra, handle)
             handle.flush()
             cmd += ["-e", "@" + handle.name]
-        run = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
+        run = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=900,
                              env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"))
     return run.returncode, run.stdout + run.stderr
 

@@ -25,9 +25,9 @@ def test_only_this_filter():
 
 
 def test_names_of_servers_and_pass_targets(server_hostnames):
-    groups = [{'name': 'app', 'servers': [{'address': 'b.internal:8080'}, {'address': '10.0.0.1:80'},
-                                         {'address': '[::1]:80'}, {'address': 'unix:/run/a.sock'},
-                                         {'address': 'a.internal'}, {'address': 'b.internal:8081'}]},
+    servers = [{'address': 'b.internal:8080'}, {'address': '10.0.0.1:80'}, {'address': '[::1]:80'},
+               {'address': 'unix:/run/a.sock'}, {'address': 'a.internal'}, {'address': 'b.internal:8081'}]
+    groups = [{'name': 'app', 'servers': servers},
               {'name': 'gone', 'state': 'absent', 'servers': [{'address': 'gone.internal:80'}]}]
     vhosts = [{'name': 'www', 'locations': [{'path': '/', 'pass': 'http://c.internal:9000/x'},
                                             {'path': '/v', 'pass': 'http://$backend'},

@@ -67,8 +67,8 @@ def test_every_entry_point_declares(undeclared_vars, specs):
 
 def test_several_sorted_and_a_comma_string(undeclared_vars):
     result = undeclared_vars('load_balancer_b2, load_balancer_a2,load_balancer_a', ['load_balancer_a', 'load_balancer_b'])
-    assert [(r['name'], r['closest']) for r in result] == [('load_balancer_a2', 'load_balancer_a'),
-                                                          ('load_balancer_b2', 'load_balancer_b')]
+    assert [(r['name'], r['closest']) for r in result] == [
+        ('load_balancer_a2', 'load_balancer_a'), ('load_balancer_b2', 'load_balancer_b')]
 
 
 def test_other_prefix_and_role(undeclared_vars):

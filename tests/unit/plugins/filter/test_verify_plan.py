@@ -102,8 +102,7 @@ def test_locations(verify_plan):
                  {'path': '/var', 'pass': 'http://$backend'},
                  {'path': '/name', 'pass': 'http://unknown'},
                  {'path': '/ip', 'pass': 'https://10.0.0.9'},
-                 {'path': '/split', 'split': [{'upstream': 'app', 'percent': 10}, {'upstream': 'two'}]},
-             ]}
+                 {'path': '/split', 'split': [{'upstream': 'app', 'percent': 10}, {'upstream': 'two'}]}]}
     two = {'name': 'two', 'servers': [{'address': '10.0.0.7:80'}]}
     checks = verify_plan([vhost], [APP, two], RESOLVED)
     assert [(c['location'], c['mode'], c.get('url')) for c in checks] == [
@@ -118,8 +117,8 @@ def test_locations(verify_plan):
         ('/split', 'members', 'http://127.0.0.2:8080/split'),
     ]
     by_path = dict((c['location'], c) for c in checks)
-    assert by_path['~ \\.php$']['note'] == ("location '~ \\\\.php$' is a regex or named location; no request target can "
-                                           "be derived")
+    assert by_path['~ \\.php$']['note'] == (
+        "location '~ \\\\.php$' is a regex or named location; no request target can be derived")
     assert by_path['/hand']['note'] == ('group handwritten is not described in load_balancer_upstreams, so only the '
                                         'status codes are checked')
     assert by_path['/one']['expect_weights'] == {'172.18.0.3:9000': 1}
