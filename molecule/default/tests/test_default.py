@@ -109,7 +109,8 @@ def test_upstream_file_lists_the_servers(host, lab):
 def test_vhost_file_proxies_to_the_group_and_logs_upstreams(host, lab):
     vhost = lab["vhost"]
     text = host.file("/etc/nginx/conf.d/%s.vhost.conf" % vhost["name"]).content_string
-    assert re.search(r"^\s*server_name\s+%s;" % re.escape(host_of(lab)), text, re.M), text
+    names = vhost["server_name"] if isinstance(vhost["server_name"], list) else [vhost["server_name"]]
+    assert re.search(r"^\s*server_name\s+%s;" % re.escape(" ".join(names)), text, re.M), text
     assert re.search(r"^\s*proxy_pass\s+http://%s;" % re.escape(lab["upstream"]["name"]), text, re.M), text
     assert re.search(r"^\s*access_log\s+/var/log/nginx/%s\.upstream\.log upstream_debug;" % re.escape(vhost["name"]),
                      text, re.M), text
