@@ -81,10 +81,16 @@ case "$cmd" in
         ;;
     units)
         if [ ! -d tests/unit ] || [ -z "$(find tests/unit -name 'test_*.py' -print -quit)" ]; then
-            log "no unit tests under tests/unit: nothing to run"
-            exit 0
+            die "no unit tests under tests/unit: a units run that tests nothing fails"
         fi
+        out="$(mktemp)"
         set -x
-        ansible-test units --venv --python "$python_version" --requirements --color no -v "$@"
+        ansible-test units --venv --python "$python_version" --requirements --color no -v "$@" 2>&1 | tee "$out"
+        set +x
+        # ansible-test reports "All targets skipped" and succeeds when it found nothing to run.
+        passed="$(grep -Eo '[0-9]+ passed' "$out" | awk '{n += $1} END {print n + 0}')"
+        rm -f "$out"
+        [ "$passed" -gt 0 ] || die "ansible-test units ran no test (0 passed)"
+        log "ansible-test units: $passed tests passed"
         ;;
 esac

@@ -119,9 +119,20 @@ for type in filter test; do
         for y in "$installed/plugins/$type"/*.yml "$installed/plugins/$type"/*.yaml; do
             [ -e "$y" ] && basename "${y%.*}"
         done
-        ansible-doc -t "$type" --list --json "$fqcn" 2>/dev/null |
-            python3 -c 'import json,sys; [print(k.rsplit(".",1)[1]) for k in json.load(sys.stdin)]' 2>/dev/null
+        if ! listed="$(ansible-doc -t "$type" --list --json "$fqcn" 2>"$tmp/list-$type.err")"; then
+            log "FAIL ansible-doc -t $type --list $fqcn:"; head -n 20 "$tmp/list-$type.err" >&2
+            echo "__list_failed__"
+        elif [ -s "$tmp/list-$type.err" ] && grep -qiE 'error|warning' "$tmp/list-$type.err"; then
+            log "FAIL ansible-doc -t $type --list $fqcn reported:"; head -n 20 "$tmp/list-$type.err" >&2
+            echo "__list_failed__"
+        fi
+        python3 -c 'import json,sys; [print(k.rsplit(".",1)[1]) for k in json.loads(sys.argv[1] or "{}")]' \
+            "${listed:-}"
     )"
+    if grep -qx '__list_failed__' <<<"$names"; then
+        failures=$((failures + 1))
+        names="$(grep -vx '__list_failed__' <<<"$names")"
+    fi
     while IFS= read -r n; do
         [ -n "$n" ] && doc_check "$type" "$n"
     done < <(sort -u <<<"$names")
@@ -150,8 +161,7 @@ log "ansible-doc rendered all $checked documented plugins and roles"
 
 # --- 5. galaxy-importer -----------------------------------------------------
 if ! python3 -c 'import galaxy_importer' 2>/dev/null; then
-    log "galaxy-importer is not installed: skipped (it is in requirements-dev.txt)"
-    exit 0
+    die "galaxy-importer is not installed (it is in requirements-dev.txt: run make venv); the build is not checked"
 fi
 cat >"$tmp/galaxy-importer.cfg" <<'EOF'
 [galaxy-importer]

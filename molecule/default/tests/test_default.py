@@ -1,9 +1,12 @@
-"""Real traffic through the converged proxy: config, split, access log, reload, failure.
+"""Real traffic through the proxy that balancer.nginx.deploy converged: config, split, headers, log, reload, failure.
 
-Every request is sent with curl from inside the container to 127.0.0.1:80, in
-bounded loops. The expected split and the upstream come from the scenario's
-variables (lab_upstream, lab_requests, lab_expected_split).
+Every request is sent with curl from inside the container to 127.0.0.1:80 with
+the vhost's server_name as Host, in bounded loops. The group, the vhost and the
+expected split come from the scenario's variables (load_balancer_upstreams,
+load_balancer_vhosts, lab_requests, lab_expected_split).
 """
+
+import json
 
 import collections
 import re
@@ -14,7 +17,15 @@ import pytest
 
 @pytest.fixture(scope="module")
 def lab(host):
-    return host.ansible.get_variables()
+    variables = host.ansible.get_variables()
+    variables["upstream"] = variables["load_balancer_upstreams"][0]
+    variables["vhost"] = variables["load_balancer_vhosts"][0]
+    return variables
+
+
+def host_of(lab):
+    names = lab["vhost"].get("server_name") or ["_"]
+    return names if isinstance(names, str) else names[0]
 
 
 @pytest.fixture(scope="module")
@@ -25,14 +36,14 @@ def backends(host):
     return {port: name for name, port in found}
 
 
-def send(host, count, tag):
+def send(host, lab, count, tag):
     """Send count GET requests to the proxy; return [(status, X-Backend, body)]."""
     assert 0 < count <= 500
     script = (
         "for i in $(seq %d); do "
-        "curl -s --max-time 5 -o /tmp/lab-body -w '%%{http_code} %%header{x-backend} ' "
+        "curl -s --max-time 5 -H 'Host: %s' -o /tmp/lab-body -w '%%{http_code} %%header{x-backend} ' "
         "'http://127.0.0.1/?req=%s-'$i; tr -d '\\n' < /tmp/lab-body; echo; "
-        "done" % (count, tag)
+        "done" % (count, host_of(lab), tag)
     )
     results = []
     for line in host.check_output(script).splitlines():
@@ -48,7 +59,8 @@ def split(results):
 
 def access_log(host, lab, tag, count):
     """{request id: last upstream address} for the tagged requests, waiting for the log."""
-    path = "/var/log/nginx/%s.access.log" % lab["lab_upstream"]["name"]
+    # the role's default access log of a vhost that sets none, in format upstream_debug
+    path = "/var/log/nginx/%s.upstream.log" % lab["vhost"]["name"]
     host.run_expect(
         [0], "for i in $(seq 50); do [ $(grep -c 'req=%s-' %s) -ge %d ] && exit 0; sleep 0.1; done; exit 1"
         % (tag, path, count))
@@ -85,7 +97,7 @@ def test_nginx_config_is_valid(host):
 
 
 def test_upstream_file_lists_the_servers(host, lab):
-    upstream = lab["lab_upstream"]
+    upstream = lab["upstream"]
     conf = host.file("/etc/nginx/conf.d/%s.conf" % upstream["name"])
     assert conf.exists
     text = conf.content_string
@@ -94,8 +106,33 @@ def test_upstream_file_lists_the_servers(host, lab):
     assert servers == [server["address"] for server in upstream["servers"]], text
 
 
+def test_vhost_file_proxies_to_the_group_and_logs_upstreams(host, lab):
+    vhost = lab["vhost"]
+    text = host.file("/etc/nginx/conf.d/%s.vhost.conf" % vhost["name"]).content_string
+    names = vhost["server_name"] if isinstance(vhost["server_name"], list) else [vhost["server_name"]]
+    assert re.search(r"^\s*server_name\s+%s;" % re.escape(" ".join(names)), text, re.M), text
+    assert re.search(r"^\s*proxy_pass\s+http://%s;" % re.escape(lab["upstream"]["name"]), text, re.M), text
+    assert re.search(r"^\s*access_log\s+/var/log/nginx/%s\.upstream\.log upstream_debug;" % re.escape(vhost["name"]),
+                     text, re.M), text
+
+
+def test_nginx_was_reloaded_exactly_once(host):
+    """The converge reloaded once however many files it wrote; the idempotence run reloaded nothing."""
+    reloads = host.check_output("journalctl -b -u nginx.service -o cat | grep -c '^Reloaded' || true")
+    assert reloads.strip() == "1"
+
+
+def test_the_backend_gets_the_four_proxy_headers(host, lab):
+    headers = json.loads(host.check_output("curl -s --max-time 5 -H 'Host: %s' http://127.0.0.1/headers" % host_of(lab)))
+    headers = dict((name.lower(), value) for name, value in headers.items())
+    assert headers["host"] == host_of(lab)
+    assert headers["x-real-ip"] == "127.0.0.1"
+    assert headers["x-forwarded-for"] == "127.0.0.1"
+    assert headers["x-forwarded-proto"] == "http"
+
+
 def test_requests_are_split_as_expected(host, lab):
-    results = send(host, lab["lab_requests"], uuid.uuid4().hex[:8])
+    results = send(host, lab, lab["lab_requests"], uuid.uuid4().hex[:8])
     assert [status for status, dummy, dummy in results] == ["200"] * lab["lab_requests"]
     for dummy, backend, body in results:
         assert body == backend, "body %r but X-Backend %r" % (body, backend)
@@ -104,7 +141,7 @@ def test_requests_are_split_as_expected(host, lab):
 
 def test_access_log_names_the_backend_of_each_request(host, lab, backends):
     tag = uuid.uuid4().hex[:8]
-    results = send(host, lab["lab_requests"], tag)
+    results = send(host, lab, lab["lab_requests"], tag)
     served = access_log(host, lab, tag, lab["lab_requests"])
     for number, (dummy, backend, dummy) in enumerate(results, start=1):
         address = served["%s-%d" % (tag, number)]
@@ -114,7 +151,7 @@ def test_access_log_names_the_backend_of_each_request(host, lab, backends):
 
 def test_reload_keeps_nginx_answering(host, lab):
     reload_nginx(host)
-    results = send(host, lab["lab_requests"], uuid.uuid4().hex[:8])
+    results = send(host, lab, lab["lab_requests"], uuid.uuid4().hex[:8])
     assert {status for status, dummy, dummy in results} == {"200"}
     assert split(results) == lab["lab_expected_split"]
 
@@ -124,12 +161,12 @@ def test_a_refused_backend_is_noticed_and_heals(host, lab, backends):
     victim = sorted(expected)[1]
     try:
         set_mode(host, backends, victim, "refuse")
-        results = send(host, lab["lab_requests"], uuid.uuid4().hex[:8])
+        results = send(host, lab, lab["lab_requests"], uuid.uuid4().hex[:8])
         assert {status for status, dummy, dummy in results} == {"200"}
         assert set(split(results)) == set(expected) - {victim}
     finally:
         set_mode(host, backends, victim, "ok")
     # nginx keeps a failed server out for fail_timeout; a reload starts afresh.
     reload_nginx(host)
-    results = send(host, lab["lab_requests"], uuid.uuid4().hex[:8])
+    results = send(host, lab, lab["lab_requests"], uuid.uuid4().hex[:8])
     assert split(results) == expected
