@@ -21,7 +21,7 @@ set -euo pipefail
 
 log() { printf 'setup-apt: %s\n' "$*" >&2; }
 
-packages=(mmdebstrap docker.io python3 python3-venv curl git rsync make shellcheck)
+packages=(mmdebstrap docker.io python3 python3-venv curl git rsync make shellcheck openssl)
 # Any of these provides /usr/sbin/nginx; nginx-light is what we install.
 nginx_flavours=(nginx-light nginx nginx-core nginx-full nginx-extras)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import http.client
 import os
 import socket
+import ssl
 import threading
 import time
 from urllib.parse import quote, urlsplit
@@ -154,13 +155,35 @@ def describe_error(exc, timeout):
         return 'cannot look up the host (%s)' % (exc.strerror or exc)
     if isinstance(exc, ConnectionResetError):
         return 'connection reset'
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return 'TLS certificate not accepted (%s)' % (exc.verify_message or exc.reason)
+    if isinstance(exc, ssl.SSLError):
+        return 'TLS handshake failed (%s)' % (exc.reason or exc)
     return '%s: %s' % (type(exc).__name__, exc)
 
 
-def http_get(host, port, target, timeout, host_header=None):
-    """One ``GET`` on a new connection; latency from connect to the last byte of the body, in ms."""
+class _TLSConnection(http.client.HTTPSConnection):
+    """HTTPS to ``host`` that verifies (and sends as SNI) ``server_name``, as Nginx's proxy_ssl_name does."""
+
+    def __init__(self, host, port, timeout, context, server_name):
+        super().__init__(host, port, timeout=timeout, context=context)
+        self._server_name = server_name
+
+    def connect(self):
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self._server_name)
+
+
+def http_get(host, port, target, timeout, host_header=None, tls=None):
+    """One ``GET`` on a new connection; latency from connect to the last byte of the body, in ms.
+
+    ``tls``: ``(ssl_context, server_name)`` to speak HTTPS instead of HTTP.
+    """
     start = time.monotonic()
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    if tls is None:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    else:
+        conn = _TLSConnection(host, port, timeout, tls[0], tls[1])
     headers = {'Connection': 'close', 'User-Agent': USER_AGENT}
     if host_header:
         headers['Host'] = host_header
@@ -189,9 +212,29 @@ def judge(answer, expect_status, expect_body=None):
     return True, None
 
 
-def probe_backend(address, path, timeout, expect_status, expect_body=None, getter=http_get):
+def tls_context(tls):
+    """The ``ssl.SSLContext`` of backend_probe's ``tls`` options (``verify``, ``trusted_certificate``)."""
+    if not tls['verify']:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    trusted = tls.get('trusted_certificate')
+    try:
+        return ssl.create_default_context(cafile=trusted)
+    except (OSError, ssl.SSLError) as exc:
+        raise ModelError('tls.trusted_certificate', 'cannot be read as PEM certificates on the proxy (%s)'
+                         % (getattr(exc, 'strerror', None) or exc),
+                         'give the file of the CA that signed the backends\' certificates', value=trusted)
+
+
+def probe_backend(address, path, timeout, expect_status, expect_body=None, getter=http_get, tls=None):
+    """Probe one backend; ``tls``: ``(ssl_context, server_name or None for the address's host)`` for HTTPS."""
     host, port = split_address('backends', address)
-    answer = getter(host, port, path, timeout)
+    if tls is None:
+        answer = getter(host, port, path, timeout)
+    else:
+        answer = getter(host, port, path, timeout, tls=(tls[0], tls[1] or host))
     healthy, reason = judge(answer, expect_status, expect_body)
     return {'address': address, 'healthy': healthy, 'status': answer.status, 'latency_ms': answer.latency_ms,
             'error': reason}

@@ -78,6 +78,11 @@ BACKEND_PROBE = dict(
     expect_body=dict(type='str'),
     timeout=dict(type='float', default=2.0),
     min_healthy=dict(type='int'),
+    tls=dict(type='dict', options=dict(
+        verify=dict(type='bool', default=True),
+        trusted_certificate=dict(type='path'),
+        name=dict(type='str'),
+    )),
     nginx_conf=dict(type='path', default='/etc/nginx/nginx.conf'),
     nginx_binary=dict(type='str', default='nginx'),
     nginx_timeout=dict(type='int', default=60),

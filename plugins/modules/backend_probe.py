@@ -11,7 +11,8 @@ module: backend_probe
 short_description: Probe each backend of a proxy directly from the proxy host
 version_added: 0.1.0
 description:
-  - Sends one HTTP C(GET) of O(path) to each backend, from the proxy host and around Nginx, and reports for each
+  - Sends one HTTP (or, with O(tls), HTTPS) C(GET) of O(path) to each backend, from the proxy host and around
+    Nginx, and reports for each
     whether it answered with one of O(expect_status) (and with O(expect_body) in its body) within O(timeout),
     with its status and latency.
   - The backends are either listed in O(backends) or read from the proxy's configuration with O(upstream), which
@@ -56,6 +57,29 @@ options:
       - How many of the probed backends must be healthy for the task to succeed.
       - Defaults to all of them. V(0) never fails and only reports.
     type: int
+  tls:
+    description:
+      - Probe over HTTPS instead of HTTP, as a location with C(backend_tls) reaches its backends.
+      - Leave it out for plain HTTP.
+    type: dict
+    suboptions:
+      verify:
+        description:
+          - Verify each backend's certificate chain and that it was issued for O(tls.name).
+          - V(false) accepts any certificate (the probe then only proves that the backend speaks TLS).
+        type: bool
+        default: true
+      trusted_certificate:
+        description:
+          - File on the proxy with the CA certificates (PEM) to verify against, as the location's
+            C(backend_tls.trusted_certificate); the system's trusted CAs when left out.
+        type: path
+      name:
+        description:
+          - Host name sent as SNI and verified in the certificate.
+          - Defaults to the host of each address. Give the name Nginx verifies, which is C(backend_tls.name) or,
+            without it, the name of the C(upstream) group the location proxies to.
+        type: str
   nginx_conf:
     description: Main Nginx configuration file, read with O(upstream).
     type: path
@@ -98,6 +122,13 @@ EXAMPLES = r"""
     upstream: app
     min_healthy: 2
     timeout: 1.5
+
+- name: Probe HTTPS backends, verifying their certificates as Nginx will
+  balancer.nginx.backend_probe:
+    backends: [127.0.0.1:8443]
+    tls:
+      trusted_certificate: /etc/nginx/backend-ca.pem
+      name: app.internal
 
 - name: Report only, never fail
   balancer.nginx.backend_probe:
@@ -171,9 +202,12 @@ def main():
         expect_status = _probe.check_statuses('expect_status', params['expect_status'])
         timeout = _probe.check_timeout('timeout', params['timeout'])
         min_healthy = _probe.check_min_healthy(params['min_healthy'], len(backends))
+        tls = None
+        if params['tls'] is not None:
+            tls = (_probe.tls_context(params['tls']), params['tls']['name'])
     except BalancerError as exc:
         module.fail_json(msg=str(exc))
-    results = [_probe.probe_backend(address, path, timeout, expect_status, params['expect_body'])
+    results = [_probe.probe_backend(address, path, timeout, expect_status, params['expect_body'], tls=tls)
                for address in backends]
     result = {
         'changed': False,
