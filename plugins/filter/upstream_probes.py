@@ -11,9 +11,9 @@ from ansible_collections.balancer.nginx.plugins.module_utils._errors import Bala
 from ansible_collections.balancer.nginx.plugins.plugin_utils import _load_balancer as _lb
 
 
-def upstream_probes(upstreams, min_healthy=None):
+def upstream_probes(upstreams, min_healthy=None, vhosts=None):
     try:
-        return _lb.upstream_probes(upstreams, min_healthy=min_healthy)
+        return _lb.upstream_probes(upstreams, min_healthy=min_healthy, vhosts=vhosts)
     except BalancerError as exc:
         raise AnsibleFilterError('balancer.nginx.upstream_probes: %s' % exc)
 

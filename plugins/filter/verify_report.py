@@ -11,9 +11,9 @@ from ansible_collections.balancer.nginx.plugins.module_utils._errors import Bala
 from ansible_collections.balancer.nginx.plugins.plugin_utils import _load_balancer as _lb
 
 
-def verify_report(results):
+def verify_report(results, tolerance=0.1):
     try:
-        return _lb.verify_report(results)
+        return _lb.verify_report(results, tolerance=tolerance)
     except BalancerError as exc:
         raise AnsibleFilterError('balancer.nginx.verify_report: %s' % exc)
 

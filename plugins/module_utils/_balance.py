@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import math
+
 import re
 
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError, ModelError
@@ -144,6 +146,26 @@ def allowed_range(expected, tolerance):
     high = expected + slack
     # whole requests; a hair of slack keeps 100 * 0.1 from rounding 90 away
     return max(0, int(-(-(low - 1e-9) // 1))), int((high + 1e-9) // 1)
+
+
+SPLIT_SIGMAS = 4.5     # a random split outside this many standard deviations is a fault, not bad luck
+
+
+def split_range(total, percent, tolerance):
+    """``(low, high)`` counts of ``total`` requests for a group given ``percent`` of a random split.
+
+    ``split_clients`` hashes a key that differs per request (``$request_id``
+    by default), so each request lands in the group with probability
+    ``percent``/100 and the count is binomial.  The range is the wider of
+    ``tolerance`` (a fraction of the expected count) and 4.5 standard
+    deviations plus one request, so a correct split fails the check about
+    once in 150,000 runs while a missing or inverted split fails it.
+    """
+    share = percent / 100.0
+    expected = total * share
+    low, high = allowed_range(expected, tolerance)
+    spread = SPLIT_SIGMAS * math.sqrt(total * share * (1.0 - share)) + 1.0
+    return max(0, min(low, int(math.ceil(expected - spread)))), min(total, max(high, int(math.floor(expected + spread))))
 
 
 def check_tolerance(tolerance):

@@ -20,6 +20,7 @@ import difflib
 import ipaddress
 import re
 
+from ansible_collections.balancer.nginx.plugins.module_utils._balance import split_range
 from ansible_collections.balancer.nginx.plugins.module_utils._engine import target_path
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
 
@@ -163,21 +164,53 @@ def default_access_logs(vhosts, log_dir=DEFAULT_LOG_DIR, log_format=UPSTREAM_DEB
     return result
 
 
-def upstream_probes(upstreams, min_healthy=None):
-    """What to probe per group: ``[{name, label, backends, min_healthy}]``.
+def _http_groups(upstreams):
+    """The present groups of the http context (stream groups live in a namespace of their own)."""
+    return [g for g in _present(_items(upstreams, 'load_balancer_upstreams')) if (g.get('context') or 'http') == 'http']
+
+
+def _tls_probes(vhosts):
+    """Group name -> backend_probe ``tls`` options, for each group a location reaches with ``backend_tls``.
+
+    The name verified is the one Nginx verifies: ``backend_tls.name``, else the
+    group's name (the host of ``proxy_pass https://GROUP``).  A name built from
+    variables is only known per request, so the probe then checks that the
+    backend speaks TLS without verifying it.
+    """
+    probes = {}
+    for vhost in _present(_items(vhosts, 'load_balancer_vhosts')):
+        for location in _locations(vhost):
+            backend_tls = location.get('backend_tls')
+            if not isinstance(backend_tls, dict):
+                continue
+            for group in _location_groups(location):
+                name = backend_tls.get('name') or group
+                verify = backend_tls.get('verify') is not False and '$' not in str(name)
+                probes.setdefault(group, {'verify': verify,
+                                          'trusted_certificate': backend_tls.get('trusted_certificate'),
+                                          'name': str(name) if verify else None})
+    return probes
+
+
+def upstream_probes(upstreams, min_healthy=None, vhosts=None):
+    """What to probe per group: ``[{name, label, backends, min_healthy}]``, plus ``tls`` for HTTPS backends.
 
     With ``min_healthy`` (the preflight), every server that is not ``down``
     is probed and ``min(min_healthy, servers)`` must answer.  Without it
     (verify), the servers that are neither ``backup`` nor ``down`` are probed
     and every one must answer.  Unix sockets cannot be probed over TCP; a
-    group with nothing to probe is left out.
+    group with nothing to probe is left out, and so are stream groups (they
+    speak no HTTP; the role checks them with ``stream_checks``).  A group
+    that a location of ``vhosts`` reaches with ``backend_tls`` is probed over
+    HTTPS as Nginx will reach it (``tls``, see ``backend_probe``).
     """
     if min_healthy is not None and (isinstance(min_healthy, bool) or not isinstance(min_healthy, int)
                                     or min_healthy < 0):
         raise ModelError('load_balancer_probe_min_healthy', 'must be a whole number of at least 0', 'give e.g. 1',
                          value=min_healthy)
+    tls = _tls_probes(vhosts)
     probes = []
-    for group in _present(_items(upstreams, 'load_balancer_upstreams')):
+    for group in _http_groups(upstreams):
         backends = []
         for server in group.get('servers') or []:
             if not isinstance(server, dict) or not isinstance(server.get('address'), str):
@@ -191,9 +224,71 @@ def upstream_probes(upstreams, min_healthy=None):
                 backends.append(address)
         if backends:
             need = len(backends) if min_healthy is None else min(min_healthy, len(backends))
-            probes.append({'name': group.get('name'), 'label': 'group %s' % group.get('name'), 'backends': backends,
-                           'min_healthy': need})
+            probe = {'name': group.get('name'), 'label': 'group %s' % group.get('name'), 'backends': backends,
+                     'min_healthy': need}
+            if group.get('name') in tls:
+                probe['tls'] = tls[group['name']]
+                probe['label'] += ' over TLS'
+            probes.append(probe)
     return probes
+
+
+def _listen_values(listen):
+    return listen if isinstance(listen, list) else [listen] if listen not in (None, '') else []
+
+
+def _connect_address(address):
+    """``(host, port)`` to connect to for a listen address (a wildcard becomes loopback), or ``None``."""
+    if address.isdigit():
+        return '127.0.0.1', int(address)
+    if address.startswith('unix:'):
+        return None
+    host, port = split_hostport(address, default_port=None)
+    if port is None:
+        return None
+    if host in ('*', '0.0.0.0', ''):
+        host = '127.0.0.1'
+    elif host == '::':
+        host = '::1'
+    return host, port
+
+
+def stream_checks(stream_proxies, upstreams=None):
+    """TCP connections that prove the stream proxies are up: ``[{label, host, port}]``.
+
+    One per TCP ``listen`` address of each present stream proxy (a wildcard is
+    reached on loopback) and one per server, neither ``backup`` nor ``down``,
+    of each stream group of ``upstreams`` that such a TCP listener proxies to.
+    UDP has no connection to open: UDP listeners and groups only UDP
+    listeners reach are left out.
+    """
+    groups = dict((g.get('name'), g) for g in _present(_items(upstreams, 'load_balancer_upstreams'))
+                  if g.get('context') == 'stream')
+    checks, seen, tcp_groups = [], set(), []
+
+    def add(label, target):
+        if target is not None and target not in seen:
+            seen.add(target)
+            checks.append({'label': label, 'host': target[0], 'port': target[1]})
+
+    for proxy in _present(_items(stream_proxies, 'load_balancer_stream_proxies')):
+        for value in _listen_values(proxy.get('listen')):
+            words = str(value).split()
+            if not words or 'udp' in words[1:]:
+                continue
+            add('stream proxy %s listens on %s' % (proxy.get('name'), words[0]), _connect_address(words[0]))
+            if proxy.get('upstream') and proxy['upstream'] not in tcp_groups:
+                tcp_groups.append(proxy['upstream'])
+    for name in tcp_groups:
+        for server in (groups.get(name) or {}).get('servers') or []:
+            if not isinstance(server, dict) or not isinstance(server.get('address'), str):
+                continue
+            if server.get('backup') or server.get('down'):
+                continue
+            host, port = split_hostport(server['address'], default_port=None)
+            if port is not None:
+                add('stream group %s server %s' % (name, server['address']), (host, port))
+    return checks
 
 
 # -- verify --------------------------------------------------------------------
@@ -357,7 +452,7 @@ def verify_plan(vhosts, upstreams, resolved=None):
     nothing can be sent), ``expect_weights`` (with ``weights``), ``labels``
     (``$upstream_addr`` to the server as written), ``groups`` and ``note``.
     """
-    groups = dict((g.get('name'), g) for g in _present(_items(upstreams, 'load_balancer_upstreams')))
+    groups = dict((g.get('name'), g) for g in _http_groups(upstreams))
     checks = []
     for vhost in _present(_items(vhosts, 'load_balancer_vhosts')):
         base_url, reason = _listen_url(vhost.get('listen'))
@@ -412,16 +507,20 @@ def _expectation(location, groups, resolved):
             result['note'] = note
         return result
     if location.get('split'):
-        members = {}
+        members, group_of = {}, {}
         for name in _location_groups(location):
             if name not in groups:
                 return {'mode': 'status', 'note': 'group %s of the split is not described in load_balancer_upstreams, '
                                                   'so only the status codes are checked' % name}
             dummy, dummy, labels, dummy = _group_expectation(dict(groups[name], method='members'), resolved)
             members.update(labels)
-        return {'mode': 'members', 'labels': members,
-                'note': 'split between groups %s: every answer must come from one of their servers'
-                        % ', '.join(_location_groups(location))}
+            for sid in labels:
+                group_of.setdefault(sid, name)
+        shares = _split_groups(location)
+        return {'mode': 'members', 'labels': members, 'group_of': group_of,
+                'split_shares': dict((name, percent) for name, percent in shares),
+                'note': 'split between groups %s: every answer must come from one of their servers, and each '
+                        'group must take its share' % ', '.join('%s %g%%' % share for share in shares)}
     target = _pass_target(location.get('pass'))
     if target is None:
         return {'mode': 'status', 'note': 'pass %s names no fixed backend, so only the status codes are checked'
@@ -442,8 +541,10 @@ def _share(count, total):
     return '%.1f%%' % (100.0 * count / total) if total else '-'
 
 
-def verify_report(results):
+def verify_report(results, tolerance=0.1):
     """One table per vhost from the registered ``balance_check`` loop, and the problems, naming what is off.
+
+    ``tolerance`` widens the range a split group's count may take (see ``split_range``).
 
     Returns ``[{vhost, lines, problems}]`` in the order of the vhosts.
     """
@@ -455,11 +556,11 @@ def verify_report(results):
         if name not in by_vhost:
             by_vhost[name] = {'vhost': name, 'lines': [], 'problems': []}
             reports.append(by_vhost[name])
-        _report_check(by_vhost[name], check, result)
+        _report_check(by_vhost[name], check, result, tolerance)
     return reports
 
 
-def _report_check(report, check, result):
+def _report_check(report, check, result, tolerance=0.1):
     lines, problems = report['lines'], report['problems']
     where = 'vhost %s' % check.get('vhost')
     if check.get('location'):
@@ -500,11 +601,32 @@ def _report_check(report, check, result):
                 if row not in labels and distribution[row]:
                     problems.append('%s: %d of %d requests were answered by %s, which is not a server of group %s.'
                                     % (where, distribution[row], total, row, ', '.join(check.get('groups') or [])))
+        if check.get('split_shares') and total:
+            _report_split(where, check, distribution, total, lines, problems, tolerance)
     statuses = result.get('statuses') or {}
     if statuses:
         lines.append('  statuses: %s' % ', '.join('%s x%d' % (code, statuses[code]) for code in sorted(statuses)))
     if result.get('failed'):
         problems.append('%s: %s' % (where, result.get('msg') or 'the check failed'))
+
+
+def _report_split(where, check, distribution, total, lines, problems, tolerance):
+    """Each group's measured share of a split against its percent (a binomial range, see split_range)."""
+    counts = dict((name, 0) for name in check['split_shares'])
+    for row, count in distribution.items():
+        name = (check.get('group_of') or {}).get(row)
+        if name in counts:
+            counts[name] += count
+    width = max([len(name) for name in counts] + [len('group')])
+    lines.append('  %-*s %9s %7s  %s' % (width, 'group', 'requests', 'share', 'configured (allowed)'))
+    for name, percent in check['split_shares'].items():
+        low, high = split_range(total, percent, tolerance)
+        lines.append('  %-*s %9d %7s  %g%% (%d to %d)' % (width, name, counts[name], _share(counts[name], total),
+                                                        percent, low, high))
+        if not low <= counts[name] <= high:
+            problems.append('%s: group %s took %d of %d requests (%s), but the split gives it %g%% (%d to %d '
+                            'allowed); check the split of this location on the proxy.'
+                            % (where, name, counts[name], total, _share(counts[name], total), percent, low, high))
 
 
 def _label(address, labels):
@@ -551,7 +673,7 @@ def rollback_plan(vhosts, upstreams, vhost=None, to=None, live=None, conf_dir=DE
     targets (as :func:`upstream_probes` gives it) and a readable summary.
     """
     all_vhosts = _present(_items(vhosts, 'load_balancer_vhosts'))
-    groups = dict((g.get('name'), g) for g in _present(_items(upstreams, 'load_balancer_upstreams')))
+    groups = dict((g.get('name'), g) for g in _http_groups(upstreams))
     live = live or {}
     if to is not None and not isinstance(to, (str, dict)):
         raise ModelError('load_balancer_rollback_to', 'must be one host:port or a dict of group name to host:port',
@@ -596,10 +718,20 @@ def rollback_plan(vhosts, upstreams, vhost=None, to=None, live=None, conf_dir=DE
                 group = groups_here[0]
             target = target_for(group)
             changed = dict((k, v) for k, v in location.items() if k not in ('upstream', 'split', 'split_key'))
-            changed['pass'] = 'http://%s' % target
+            entry = {'vhost': item['name'], 'location': location.get('path') or '/', 'group': group,
+                     'target': target}
+            if isinstance(location.get('backend_tls'), dict):
+                # the backend speaks TLS; keep verifying the name Nginx verified through the group
+                tls = dict(location['backend_tls'])
+                tls['name'] = tls.get('name') or group
+                changed['backend_tls'] = tls
+                changed['pass'] = 'https://%s' % target
+                entry['tls'] = _tls_probes([{'name': item['name'], 'locations': [
+                    {'path': '/', 'upstream': group, 'backend_tls': tls}]}])[group]
+            else:
+                changed['pass'] = 'http://%s' % target
             new_locations.append(changed)
-            targets.append({'vhost': item['name'], 'location': location.get('path') or '/', 'group': group,
-                            'target': target})
+            targets.append(entry)
             for name in groups_here:
                 if name not in used:
                     used.append(name)
@@ -631,12 +763,19 @@ def rollback_plan(vhosts, upstreams, vhost=None, to=None, live=None, conf_dir=DE
     lines = ['vhost %(vhost)s, location %(location)s: group %(group)s -> %(target)s' % t for t in targets]
     lines += ['group %s: removed, nothing refers to it any more' % r['name'] for r in remove]
     lines += ['group %(name)s: kept, %(reason)s' % k for k in keep]
-    backends = []
+    probes = []
     for entry in targets:
-        if entry['target'] not in backends:
-            backends.append(entry['target'])
-    probes = [{'name': None, 'label': 'rollback targets', 'backends': backends, 'min_healthy': len(backends)}] \
-        if backends else []
+        tls = entry.get('tls')
+        probe = next((p for p in probes if p.get('tls') == tls), None)
+        if probe is None:
+            probe = {'name': None, 'label': 'rollback targets' + (' over TLS' if tls else ''), 'backends': [],
+                     'min_healthy': 0}
+            if tls:
+                probe['tls'] = tls
+            probes.append(probe)
+        if entry['target'] not in probe['backends']:
+            probe['backends'].append(entry['target'])
+            probe['min_healthy'] = len(probe['backends'])
     return {'vhosts': rolled, 'remove': remove, 'keep': keep, 'targets': targets, 'lines': lines or ['nothing to roll back'],
             'probes': probes}
 

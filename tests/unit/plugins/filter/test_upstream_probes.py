@@ -74,5 +74,5 @@ def test_doc_loads_and_names_the_filter():
     with open(DOC) as handle:
         doc = yaml.safe_load(handle)
     assert doc['DOCUMENTATION']['name'] == 'upstream_probes'
-    assert set(doc['DOCUMENTATION']['options']) == {'_input', 'min_healthy'}
+    assert set(doc['DOCUMENTATION']['options']) == {'_input', 'min_healthy', 'vhosts'}
     assert yaml.safe_load(doc['EXAMPLES'])

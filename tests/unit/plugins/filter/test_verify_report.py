@@ -110,5 +110,5 @@ def test_doc_loads_and_names_the_filter():
     with open(DOC) as handle:
         doc = yaml.safe_load(handle)
     assert doc['DOCUMENTATION']['name'] == 'verify_report'
-    assert set(doc['DOCUMENTATION']['options']) == {'_input'}
+    assert set(doc['DOCUMENTATION']['options']) == {'_input', 'tolerance'}
     assert yaml.safe_load(doc['EXAMPLES'])
