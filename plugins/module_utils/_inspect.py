@@ -504,6 +504,17 @@ def _label(directive, args, line):
     return '"%s" at line %s' % (text, line)
 
 
+def _names_item(kind, name, values):
+    """Whether the arguments of an item's own directive (``upstream``, ``server``, ...) name the item ``name``."""
+    if kind == 'vhost':
+        return True
+    if kind == 'upstream':
+        return bool(values[:1]) and values[0].lower() == name.lower()
+    if kind == 'log_format':
+        return values[:1] == [name]
+    return kind == 'map' and values == ['$http_upgrade', _render.UPGRADE_VARIABLE]
+
+
 def unexpressed(kind, name, text):
     """What a hand-written file holds that an item of ``kind`` named ``name`` cannot express (labels)."""
     try:
@@ -515,11 +526,7 @@ def unexpressed(kind, name, text):
     for stmt in parsed:
         directive, args, line = stmt['directive'], stmt.get('args', []), stmt.get('line')
         values = [_render.nginx_value(a) for a in args]
-        mine = not matched and directive == _ITEM_DIRECTIVE[kind] and (
-            kind == 'vhost'
-            or (kind == 'upstream' and values[:1] and values[0].lower() == name.lower())
-            or (kind == 'log_format' and values[:1] == [name])
-            or (kind == 'map' and values == ['$http_upgrade', _render.UPGRADE_VARIABLE]))
+        mine = not matched and directive == _ITEM_DIRECTIVE[kind] and _names_item(kind, name, values)
         if not mine:
             lost.append(_label(directive, args, line))
             continue
