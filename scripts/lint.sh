@@ -5,6 +5,10 @@
 #   yamllint -s .              (.yamllint: ansible-lint's recommended settings)
 #   ansible-lint --offline     (.ansible-lint: profile production)
 #   antsibull-changelog lint   (changelogs/fragments)
+#   flake8 on plugins/ with Galaxy's import settings (E, F and W - so a line
+#                              break before or after a binary operator fails
+#                              too - lines up to 160), so `make build` does not
+#                              find it late
 #
 # Every check runs; the script fails if any of them failed.
 # Run through `make lint`, or with the virtualenv's bin on PATH.
@@ -16,7 +20,7 @@ cd "$root" || exit 1
 
 log() { printf 'lint.sh: %s\n' "$*" >&2; }
 
-for tool in yamllint ansible-lint antsibull-changelog; do
+for tool in yamllint ansible-lint antsibull-changelog flake8; do
     command -v "$tool" >/dev/null || { log "error: $tool not on PATH (run: make venv)"; exit 1; }
 done
 
@@ -46,6 +50,7 @@ run() {
 run yamllint yamllint -s -f parsable .
 run ansible-lint ansible-lint --offline --nocolor -f pep8
 run changelog antsibull-changelog lint
+run flake8 flake8 --isolated --select E,F,W --extend-ignore E402 --max-line-length 160 plugins
 
 if [ ${#failed[@]} -ne 0 ]; then
     log "failed: ${failed[*]}"

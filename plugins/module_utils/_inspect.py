@@ -521,6 +521,17 @@ def _label(directive, args, line):
     return '"%s" at line %s' % (text, line)
 
 
+def _names_item(kind, name, values):
+    """Whether the arguments of an item's own directive (``upstream``, ``server``, ...) name the item ``name``."""
+    if kind in ('vhost', 'stream_proxy'):
+        return True
+    if kind == 'upstream':
+        return bool(values[:1]) and values[0].lower() == name.lower()
+    if kind == 'log_format':
+        return values[:1] == [name]
+    return kind == 'map' and values == ['$http_upgrade', UPGRADE_VARIABLE]
+
+
 def unexpressed(kind, name, text):
     """What a hand-written file holds that an item of ``kind`` named ``name`` cannot express (labels)."""
     try:
@@ -534,11 +545,7 @@ def unexpressed(kind, name, text):
         values = [_render.nginx_value(a) for a in args]
         if kind == 'vhost' and directive == o.SPLIT_CLIENTS and not matched:
             continue    # a canary's split, which the vhost's locations express
-        mine = not matched and directive == _ITEM_DIRECTIVE[kind] and (
-            kind in ('vhost', 'stream_proxy')
-            or (kind == 'upstream' and values[:1] and values[0].lower() == name.lower())
-            or (kind == 'log_format' and values[:1] == [name])
-            or (kind == 'map' and values == ['$http_upgrade', UPGRADE_VARIABLE]))
+        mine = not matched and directive == _ITEM_DIRECTIVE[kind] and _names_item(kind, name, values)
         if not mine:
             lost.append(_label(directive, args, line))
             continue

@@ -155,8 +155,8 @@ def default_access_logs(vhosts, log_dir=DEFAULT_LOG_DIR, log_format=UPSTREAM_DEB
     """Every present vhost without ``access_log`` gets ``<log_dir>/<name>.upstream.log`` in ``log_format``."""
     result = []
     for vhost in _items(vhosts, 'load_balancer_vhosts'):
-        if (isinstance(vhost, dict) and vhost.get('name') and vhost.get('access_log') is None
-                and (vhost.get('state') or 'present') == 'present'):
+        wants_log = isinstance(vhost, dict) and vhost.get('name') and vhost.get('access_log') is None
+        if wants_log and (vhost.get('state') or 'present') == 'present':
             vhost = dict(vhost)
             vhost['access_log'] = {'path': '%s/%s.upstream.log' % (log_dir.rstrip('/'), vhost['name']),
                                    'format': log_format}
@@ -204,8 +204,8 @@ def upstream_probes(upstreams, min_healthy=None, vhosts=None):
     that a location of ``vhosts`` reaches with ``backend_tls`` is probed over
     HTTPS as Nginx will reach it (``tls``, see ``backend_probe``).
     """
-    if min_healthy is not None and (isinstance(min_healthy, bool) or not isinstance(min_healthy, int)
-                                    or min_healthy < 0):
+    whole = isinstance(min_healthy, int) and not isinstance(min_healthy, bool)
+    if min_healthy is not None and not (whole and min_healthy >= 0):
         raise ModelError('load_balancer_probe_min_healthy', 'must be a whole number of at least 0', 'give e.g. 1',
                          value=min_healthy)
     tls = _tls_probes(vhosts)
@@ -325,16 +325,16 @@ def resolved_addresses(resolved, host):
     if value is None:
         return []
     if isinstance(value, str):
-        found = [line.split()[0] for line in value.splitlines() if len(line.split()) >= 2
-                 and line.split()[1] == 'STREAM']
+        rows = [line.split() for line in value.splitlines()]
+        found = [row[0] for row in rows if row[1:2] == ['STREAM']]
         if not found:
             found = [line.split()[0] for line in value.splitlines() if line.split()]
     else:
         found = [str(v) for v in value]
     found = [a for a in found if _is_ip(a)]
     ordered = []
-    for address in ([a for a in found if ipaddress.ip_address(a).version == 4]
-                    + [a for a in found if ipaddress.ip_address(a).version == 6]):
+    by_version = sorted(found, key=lambda a: ipaddress.ip_address(a).version)   # stable: IPv4 first, order kept
+    for address in by_version:
         if address not in ordered:
             ordered.append(address)
     return ordered
