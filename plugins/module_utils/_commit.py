@@ -457,8 +457,9 @@ class Transaction(object):
         """Put every changed file in place (atomically, one by one)."""
         self.check_directories()
         for directory in self.mkdirs:
-            if not os.path.isdir(directory) and any(e.changed and e.new is not None and os.path.dirname(e.target) ==
-                                                    directory for e in self.entries):
+            needed = any(e.changed and e.new is not None and os.path.dirname(e.target) == directory
+                         for e in self.entries)
+            if needed and not os.path.isdir(directory):
                 os.makedirs(directory, mode=0o755)
                 self.created.append(directory)
         for entry in self.entries:

@@ -238,8 +238,9 @@ class ConfigTree(object):
     def references(self, name):
         """Statements that proxy to http upstream ``name``, directly or through a split (any letter case)."""
         name = name.lower()
-        return ([s for s in self.proxy_passes if (proxy_pass_upstream(s.args[0]) or '').lower() == name]
-                + [s for s in self.split_values if _render.nginx_value(s.args[0]).lower() == name])
+        passes = [s for s in self.proxy_passes if (proxy_pass_upstream(s.args[0]) or '').lower() == name]
+        splits = [s for s in self.split_values if _render.nginx_value(s.args[0]).lower() == name]
+        return passes + splits
 
     def stream_references(self, name):
         """Stream proxies that pass to stream upstream ``name``."""

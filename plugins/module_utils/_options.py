@@ -692,6 +692,7 @@ def common_of(kind: str) -> Group:
     """The common options of the module ``kind`` (upstream, vhost, log_format, stream_proxy, site)."""
     return STREAM_COMMON if kind in ('upstream', 'stream_proxy', 'site') else COMMON
 
+
 # An item as a single module or a site list takes it: the kind's options and its own path.
 ITEMS = {
     'upstream': UPSTREAM_OPTIONS.with_options(PATH),
@@ -704,5 +705,5 @@ ITEMS = {
 # gives one message whichever module meets it; the documentation refers to the single modules).
 SITE_LISTS = {'upstreams': 'upstream', 'vhosts': 'vhost', 'log_formats': 'log_format',
               'stream_proxies': 'stream_proxy'}
-SITE_OPTIONS = Group(tuple(Option(name, type='list', elements='dict', default=[]) for name in SITE_LISTS)
-                     + (Option('exclusive', type='bool', default=False),))
+SITE_OPTIONS = Group((*(Option(name, type='list', elements='dict', default=[]) for name in SITE_LISTS),
+                     Option('exclusive', type='bool', default=False)))

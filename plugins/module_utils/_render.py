@@ -138,8 +138,6 @@ def strip_lines(payload):
     return result
 
 
-
-
 def render_file(make, item):
     """Text of a managed file holding the statement ``make(lines)`` for ``item`` (``(kind, name)``)."""
     return build(file_payload([make], item))

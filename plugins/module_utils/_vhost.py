@@ -397,10 +397,8 @@ def websocket_map_payload(lines: Lines = None):
 
 # What a take-over keeps of a hand-written server block, level by level: the vhost's own statements and the
 # directives the table declares.
-SERVER_STATEMENTS = frozenset([o.LISTEN, o.SERVER_NAME, o.ACCESS_LOG, o.LOCATION]
-                              + list(o.VHOST_OPTIONS.by_directive()))
-LOCATION_STATEMENTS = frozenset([o.PROXY_PASS, o.PROXY_HTTP_VERSION, o.PROXY_SET_HEADER]
-                                + list(o.LOCATION_OPTIONS.by_directive())
-                                + list(o.BACKEND_TLS_OPTIONS.by_directive()))
+SERVER_STATEMENTS = frozenset([o.LISTEN, o.SERVER_NAME, o.ACCESS_LOG, o.LOCATION, *o.VHOST_OPTIONS.by_directive()])
+LOCATION_STATEMENTS = frozenset([o.PROXY_PASS, o.PROXY_HTTP_VERSION, o.PROXY_SET_HEADER,
+                                 *o.LOCATION_OPTIONS.by_directive(), *o.BACKEND_TLS_OPTIONS.by_directive()])
 # What a take-over keeps of a hand-written stream proxy.
 STREAM_SERVER_STATEMENTS = frozenset([o.LISTEN, o.PROXY_PASS] + list(o.STREAM_PROXY_OPTIONS.by_directive()))

@@ -621,8 +621,8 @@ def _report_split(where, check, distribution, total, lines, problems, tolerance)
     lines.append('  %-*s %9s %7s  %s' % (width, 'group', 'requests', 'share', 'configured (allowed)'))
     for name, percent in check['split_shares'].items():
         low, high = split_range(total, percent, tolerance)
-        lines.append('  %-*s %9d %7s  %g%% (%d to %d)' % (width, name, counts[name], _share(counts[name], total),
-                                                        percent, low, high))
+        row = (width, name, counts[name], _share(counts[name], total), percent, low, high)
+        lines.append('  %-*s %9d %7s  %g%% (%d to %d)' % row)
         if not low <= counts[name] <= high:
             problems.append('%s: group %s took %d of %d requests (%s), but the split gives it %g%% (%d to %d '
                             'allowed); check the split of this location on the proxy.'

@@ -21,7 +21,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _nginx, _options, _render, _specs
 from ansible_collections.balancer.nginx.plugins.module_utils._engine import Snapshot
-from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError, ModelError
+from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError
 
 FILE_ARG_KEYS = tuple(_specs.FILE_COMMON_ARGS)
 
