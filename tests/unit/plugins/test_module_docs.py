@@ -25,6 +25,7 @@ from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _op
 
 FRAGMENTS = {
     'balancer.nginx.common': CommonFragment.DOCUMENTATION,
+    'balancer.nginx.common.stream': CommonFragment.STREAM,
     'balancer.nginx.common.target': CommonFragment.TARGET,
     'balancer.nginx.common.read_only': CommonFragment.READ_ONLY,
     'ansible.builtin.files': FilesFragment.DOCUMENTATION,
@@ -48,6 +49,7 @@ SPECS = {
     'upstream': (_specs.module_spec('upstream'), _specs.module_rules('upstream')),
     'vhost': (_specs.module_spec('vhost'), _specs.module_rules('vhost')),
     'log_format': (_specs.module_spec('log_format'), _specs.module_rules('log_format')),
+    'stream_proxy': (_specs.module_spec('stream_proxy'), _specs.module_rules('stream_proxy')),
     'site': (_specs.module_spec('site'), _specs.module_rules('site')),
     # the target-side modules: plain data
     'snapshot': (_specs.SNAPSHOT, {}),
@@ -57,7 +59,9 @@ SPECS = {
     'backend_probe': (_specs.BACKEND_PROBE, _specs.BACKEND_PROBE_RULES),
     'balance_check': (_specs.BALANCE_CHECK, _specs.BALANCE_CHECK_RULES),
 }
-FILE_WRITING = ('upstream', 'vhost', 'log_format', 'site', 'commit')
+FILE_WRITING = ('upstream', 'vhost', 'log_format', 'stream_proxy', 'site', 'commit')
+# the modules that write files of the stream context take stream_conf_dir besides the common options
+STREAM_WRITING = ('upstream', 'stream_proxy', 'site')
 COMMON_OPTIONS = ('conf_dir', 'nginx_conf', 'nginx_binary', 'nginx_timeout', 'validate', 'backup',
                   'backup_dir', 'force', 'nginx_plus')
 
@@ -109,7 +113,7 @@ def normalized_spec(spec):
 # would keep them undocumented)
 INTERNAL = {
     'snapshot': ['_dirs', '_dump', '_paths'],
-    'commit': ['_expected', '_read_set'],
+    'commit': ['_expected', '_keep_attributes', '_mkdirs', '_read_set'],
 }
 INTERNAL_DESCRIPTION = "Internal, set by the collection's action plugins; do not set it in a task."
 
@@ -150,16 +154,20 @@ def test_every_option_is_described(name):
     walk(documentation(name)['options'], '')
 
 
+# the module that came with issue 12 is new in 0.2.0; every other one came with the first release
+VERSION_ADDED = {'stream_proxy': '0.2.0'}
+
+
 @pytest.mark.parametrize('name', sorted(SPECS))
 def test_header(name):
     doc = documentation(name)
     assert doc['module'] == name
     assert doc['short_description']
-    assert doc['version_added'] == '0.1.0'
+    assert doc['version_added'] == VERSION_ADDED.get(name, '0.1.0')
     assert set(doc['attributes']) >= {'check_mode', 'diff_mode'}
 
 
-@pytest.mark.parametrize('name', ['upstream', 'vhost', 'log_format', 'site'])
+@pytest.mark.parametrize('name', ['upstream', 'vhost', 'log_format', 'stream_proxy', 'site'])
 def test_common_options_of_every_file_writing_module(name):
     spec = SPECS[name][0]
     assert all(key in spec for key in COMMON_OPTIONS)
@@ -171,9 +179,27 @@ def test_common_options_of_every_file_writing_module(name):
         False, 60, '/var/backups/balancer-nginx')
 
 
-@pytest.mark.parametrize('name', ['upstream', 'vhost', 'log_format'])
+@pytest.mark.parametrize('name', ['upstream', 'vhost', 'log_format', 'stream_proxy', 'site'])
+def test_stream_conf_dir_only_where_stream_files_are_written(name):
+    spec = SPECS[name][0]
+    if name in STREAM_WRITING:
+        assert spec['stream_conf_dir'] == {'type': 'path', 'default': '/etc/nginx/stream.d'}
+        assert documentation(name)['options']['stream_conf_dir']['default'] == '/etc/nginx/stream.d'
+    else:
+        assert 'stream_conf_dir' not in spec
+        assert 'stream_conf_dir' not in documentation(name)['options']
+
+
+@pytest.mark.parametrize('name', ['upstream', 'vhost', 'log_format', 'stream_proxy'])
 def test_single_file_modules_take_a_path(name):
     assert SPECS[name][0]['path'] == {'type': 'path'}
+    assert documentation(name)['options']['path']['type'] == 'path'
+
+
+def test_site_takes_no_path():
+    # each single module documents its own path; a site's items carry theirs
+    assert 'path' not in SPECS['site'][0]
+    assert 'path' not in documentation('site')['options']
 
 
 @pytest.mark.parametrize('name, rules', [
@@ -184,6 +210,7 @@ def test_single_file_modules_take_a_path(name):
     ('vhost', {'mutually_exclusive': [['upstream', 'locations']],
                'required_together': [['ssl_certificate', 'ssl_certificate_key']]}),
     ('log_format', {}),
+    ('stream_proxy', {}),
     ('site', {}),
 ])
 def test_cross_option_rules_come_from_the_table(name, rules):
@@ -193,7 +220,42 @@ def test_cross_option_rules_come_from_the_table(name, rules):
 def test_location_rules_come_from_the_table():
     locations = SPECS['vhost'][0]['locations']
     assert (locations['mutually_exclusive'], locations['required_one_of']) == (
-        [['upstream', 'pass']], [['upstream', 'pass']])
+        [['upstream', 'pass', 'split']], [['upstream', 'pass', 'split']])
+    assert locations['options']['backend_tls']['required_together'] == [['certificate', 'certificate_key']]
+    assert locations['options']['split']['options'] == {'upstream': {'type': 'str', 'required': True},
+                                                        'percent': {'type': 'float'}}
+    assert locations['options']['split_key'] == {'type': 'str', 'default': '$request_id'}
+
+
+def test_new_options_of_issue_12_in_the_specs():
+    # literal: what Ansible gets for the options the stream context, TLS to the backends and the canary added
+    assert SPECS['upstream'][0]['context'] == {'type': 'str', 'default': 'http', 'choices': ['http', 'stream']}
+    assert SPECS['site'][0]['stream_proxies'] == {'type': 'list', 'elements': 'dict', 'default': []}
+    tls = SPECS['vhost'][0]['locations']['options']['backend_tls']
+    assert tls == {'type': 'dict', 'required_together': [['certificate', 'certificate_key']], 'options': {
+        'verify': {'type': 'bool', 'default': True},
+        'trusted_certificate': {'type': 'path'},
+        'server_name': {'type': 'bool', 'default': True},
+        'name': {'type': 'str'},
+        'certificate': {'type': 'path'},
+        'certificate_key': {'type': 'path', 'no_log': False},
+        'protocols': {'type': 'list', 'elements': 'str', 'choices': ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']},
+    }}
+    own = dict((k, v) for k, v in SPECS['stream_proxy'][0].items() if k not in _specs.COMMON
+               and k not in _specs.FILE_COMMON_ARGS)
+    assert own == {
+        'stream_conf_dir': {'type': 'path', 'default': '/etc/nginx/stream.d'},
+        'name': {'type': 'str', 'required': True},
+        'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
+        'listen': {'type': 'list', 'elements': 'str'},
+        'upstream': {'type': 'str'},
+        'proxy_timeout': {'type': 'str'},
+        'connect_timeout': {'type': 'str'},
+        'next_upstream': {'type': 'bool'},
+        'next_upstream_tries': {'type': 'int'},
+        'next_upstream_timeout': {'type': 'str'},
+        'path': {'type': 'path'},
+    }
 
 
 def test_target_modules_take_the_timeout():
@@ -207,14 +269,18 @@ def test_every_fragment_is_yaml(name):
     assert isinstance(yaml.safe_load(FRAGMENTS[name]), dict), name
 
 
-def test_upstream_is_action_backed():
-    doc = documentation('upstream')
+@pytest.mark.parametrize('name', ['upstream', 'vhost', 'log_format', 'stream_proxy', 'site'])
+def test_file_writing_modules_are_action_backed(name):
+    doc = documentation(name)
     assert doc['attributes']['action']['support'] == 'full'
     assert doc['attributes']['check_mode']['support'] == 'full'
     assert doc['attributes']['diff_mode']['support'] == 'full'
     # the documentation-only module file holds nothing but the three strings
-    source = open(module_of('upstream').__file__).read()
+    source = open(module_of(name).__file__).read()
     assert 'import ' not in source.replace('from __future__ import annotations', '')
+    # and its action plugin exists
+    action = importlib.import_module('ansible_collections.balancer.nginx.plugins.action.' + name)
+    assert hasattr(action, 'ActionModule')
 
 
 # -- EXAMPLES ------------------------------------------------------------------
@@ -256,7 +322,7 @@ def test_examples_pass_the_argument_spec(name):
         assert not result.error_messages, (task['name'], result.error_messages)
 
 
-@pytest.mark.parametrize('name', ['upstream', 'vhost', 'log_format', 'site'])
+@pytest.mark.parametrize('name', ['upstream', 'vhost', 'log_format', 'stream_proxy', 'site'])
 def test_examples_pass_the_engine(name):
     # what the action plugin does with an example's arguments before it reads the proxy
     for task in examples(name):

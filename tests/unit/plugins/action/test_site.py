@@ -150,8 +150,10 @@ def test_one_snapshot_and_one_commit_with_every_file():
     assert (commit_args['nginx_binary'], commit_args['nginx_conf'], commit_args['nginx_timeout'],
             commit_args['validate'], commit_args['backup'], commit_args['backup_dir']) == (
         'nginx', NGINX_CONF, 60, True, False, '/var/backups/balancer-nginx')
-    assert set(commit_args) == {'files', '_expected', '_read_set', 'nginx_binary', 'nginx_conf', 'nginx_timeout',
-                                'validate', 'backup', 'backup_dir'}
+    assert set(commit_args) == {'files', '_expected', '_read_set', '_mkdirs', '_keep_attributes', 'nginx_binary',
+                                'nginx_conf', 'nginx_timeout', 'validate', 'backup', 'backup_dir'}
+    # no stream item: no directory to create; nginx.conf never gets the managed files' owner, group and mode
+    assert (commit_args['_mkdirs'], commit_args['_keep_attributes']) == ([], [NGINX_CONF])
     assert result['changed'] is True
     assert result['files'] == [{'path': p, 'changed': True, 'state': 'present'} for p in SITE_FILES]
     assert 'diff' not in result
@@ -289,7 +291,11 @@ def test_retry_warning_returned():
 
 @pytest.mark.parametrize('args, message', [
     ({'upstream': []},
-     'options: has unknown option(s) upstream; use the options of this module (ansible-doc shows them).'),
+     'options: has unknown option(s) upstream; use only upstreams, vhosts, log_formats, stream_proxies, exclusive, '
+     'and the common options.'),
+    ({'path': '/etc/nginx/conf.d/site.conf'},
+     'options: has unknown option(s) path; use only upstreams, vhosts, log_formats, stream_proxies, exclusive, '
+     'and the common options.'),
     ({'upstreams': {'name': 'app', 'servers': ['10.0.0.1:80']}},
      "upstreams: {'name': 'app', 'servers': ['10.0.0.1:80']} must be a list of upstream options; write "
      "[{name: ..., ...}]."),
@@ -413,3 +419,125 @@ def test_non_utf8_configuration_file_does_not_break_the_site():
                          'vhosts': [{'name': 'www', 'upstream': 'legacy'}]}, proxy)
     assert result['changed'] is True
     assert [f['path'] for f in proxy.calls[1][1]['files']] == [CD + '/app.conf', CD + '/www.vhost.conf']
+
+
+# -- stream_proxies: both contexts in one transaction (issue 12) -----------------------------
+
+SD = '/etc/nginx/stream.d'
+STREAM_BLOCK = ('\n'
+                '# BEGIN balancer.nginx: the stream context of the TCP/UDP proxies (the rest of this file is not '
+                'managed)\n'
+                'stream {\n'
+                '    include /etc/nginx/stream.d/*.conf;\n'
+                '}\n'
+                '# END balancer.nginx\n')
+BOTH = {
+    'upstreams': [{'name': 'app', 'servers': ['10.0.0.11:8080']},
+                  {'name': 'pg', 'context': 'stream', 'servers': ['10.0.0.31:5432']}],
+    'vhosts': [{'name': 'www', 'upstream': 'app'}],
+    'stream_proxies': [{'name': 'pg', 'listen': '5432', 'upstream': 'pg'}],
+}
+BOTH_FILES = [CD + '/app.conf', SD + '/pg.conf', CD + '/www.vhost.conf', SD + '/pg.stream.conf', NGINX_CONF]
+
+
+def test_stream_proxies_and_both_contexts_in_one_snapshot_and_one_commit():
+    proxy = FakeProxy()
+    result, dummy = run(dict(BOTH), proxy)
+    assert proxy.modules() == ['balancer.nginx.snapshot', 'balancer.nginx.commit']
+    assert proxy.calls[0][1] == {'nginx_binary': 'nginx', 'nginx_conf': NGINX_CONF, 'nginx_timeout': 60,
+                                 '_paths': sorted(BOTH_FILES + [CD + '/00-balancer-websocket-map.conf']),
+                                 '_dirs': []}
+    commit_args = proxy.calls[1][1]
+    assert [(f['path'], f['state']) for f in commit_args['files']] == [(p, 'present') for p in BOTH_FILES]
+    assert commit_args['files'][3]['content'] == (MANAGED_HEADER + '\n# balancer.nginx item: stream_proxy pg\n'
+                                                  'server {\n    listen 5432;\n    proxy_pass pg;\n}\n')
+    assert commit_args['files'][4]['content'] == MAIN + STREAM_BLOCK
+    assert commit_args['_expected'] == dict(
+        [(p, None) for p in BOTH_FILES[:-1]] + [(NGINX_CONF, hashlib.sha1(MAIN.encode()).hexdigest())])
+    assert (commit_args['_mkdirs'], commit_args['_keep_attributes']) == ([SD], [NGINX_CONF])
+    assert result['files'] == [{'path': p, 'changed': True, 'state': 'present'} for p in BOTH_FILES]
+    assert result['changed'] is True
+
+
+def test_a_second_run_of_both_contexts_sends_no_commit():
+    proxy = FakeProxy()
+    run(dict(BOTH), proxy)
+    proxy.commit(proxy.calls[1][1])
+    proxy.calls = []
+    second, dummy = run(dict(BOTH), proxy)
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+    assert second['changed'] is False
+    # nginx.conf reads stream_conf_dir now: it is no change, and not listed
+    assert second['files'] == [{'path': p, 'changed': False, 'state': 'present'} for p in BOTH_FILES[:-1]]
+
+
+def test_stream_conf_dir_and_file_arguments():
+    proxy = FakeProxy({NGINX_CONF: MAIN + 'stream {\n    include /srv/tcp/*.conf;\n}\n'})
+    run(dict(BOTH, stream_conf_dir='/srv/tcp', mode='0640'), proxy)
+    commit_args = proxy.calls[1][1]
+    assert [f['path'] for f in commit_args['files']] == [CD + '/app.conf', '/srv/tcp/pg.conf', CD + '/www.vhost.conf',
+                                                         '/srv/tcp/pg.stream.conf']
+    assert (commit_args['mode'], commit_args['_mkdirs'], commit_args['_keep_attributes']) == (
+        '0640', ['/srv/tcp'], [NGINX_CONF])
+
+
+def test_exclusive_reads_and_prunes_stream_conf_dir_too():
+    stale = MANAGED_HEADER + '\n# balancer.nginx item: stream_proxy old\nserver {\n    listen 6000;\n    proxy_pass pg;\n}\n'
+    proxy = FakeProxy({SD + '/old.stream.conf': stale})
+    result, dummy = run(dict(BOTH, exclusive=True), proxy)
+    assert proxy.calls[0][1]['_dirs'] == [CD, SD]
+    assert [(f['path'], f['state']) for f in proxy.calls[1][1]['files']] == (
+        [(p, 'present') for p in BOTH_FILES[:-1]] + [(SD + '/old.stream.conf', 'absent'), (NGINX_CONF, 'present')])
+
+
+def test_a_vhost_to_a_stream_group_writes_nothing():
+    proxy = FakeProxy()
+    with pytest.raises(AnsibleActionFail) as info:
+        run(dict(BOTH, vhosts=[{'name': 'www', 'upstream': 'pg'}]), proxy)
+    assert str(info.value) == (
+        "vhosts[0].upstream: 'pg' is an upstream of the stream context (/etc/nginx/stream.d/pg.conf:3), and http and "
+        "stream groups are separate namespaces; give a group with context: http.")
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+
+
+STREAM_PROXY_REFUSALS = [
+    {'name': 'pg', 'listen': '5432'},
+    {'name': 'pg', 'upstream': 'pg', 'listen': []},
+    {'name': 'pg', 'upstream': 'pg', 'listen': '5432', 'bogus': 1},
+    {'name': 'pg', 'upstream': 'pg', 'listen': '5432', 'proxy_timeout': 'soon'},
+    {'name': 'pg', 'upstream': 'p;g', 'listen': '5432'},
+    {'name': 'pg', 'upstream': 'pg', 'listen': ['5432', '53 udp;']},
+    {'name': 'pg', 'upstream': 'pg', 'listen': '5432', 'state': 'gone'},
+]
+
+
+@pytest.mark.parametrize('item', STREAM_PROXY_REFUSALS, ids=[str(i) for i in range(len(STREAM_PROXY_REFUSALS))])
+def test_the_same_wrong_stream_proxy_gives_the_same_message_through_stream_proxy_and_site(item):
+    from ansible_collections.balancer.nginx.plugins.action.stream_proxy import ActionModule as StreamProxyAction
+    proxy = FakeProxy()
+    task = MagicMock(Task)
+    task.async_val = False
+    task.args = dict(item)
+    task.check_mode = False
+    task.diff = False
+    task.action = 'balancer.nginx.stream_proxy'
+    single = StreamProxyAction(task, MagicMock(), PlayContext(), loader=None, templar=None, shared_loader_obj=None)
+    single._execute_module = MagicMock(side_effect=proxy.execute_module)
+    with pytest.raises(AnsibleActionFail) as through_module:
+        single.run(task_vars={})
+    with pytest.raises(AnsibleActionFail) as through_site:
+        run({'stream_proxies': [dict(item)]}, proxy)
+    assert proxy.calls == []
+    message = str(through_module.value)
+    root = 'options: '
+    expected = 'stream_proxies[0]: ' + message[len(root):] if message.startswith(root) else 'stream_proxies[0].' + message
+    assert str(through_site.value) == expected
+
+
+def test_stream_proxies_must_be_a_list():
+    proxy = FakeProxy()
+    with pytest.raises(AnsibleActionFail) as info:
+        run({'stream_proxies': {'name': 'pg'}}, proxy)
+    assert str(info.value) == ("stream_proxies: {'name': 'pg'} must be a list of stream_proxy options; write "
+                               "[{name: ..., ...}].")
+    assert proxy.calls == []

@@ -47,7 +47,7 @@ APP_TEXT = (HEADER
             '    server 10.0.0.2:8080;\n'
             '}\n')
 # what the upstream module returns as "upstream" for ARGS: its options as the engine normalized them
-APP_OPTIONS = {'name': 'app', 'method': 'round_robin', 'consistent': False, 'random_two': False, 'ntlm': False,
+APP_OPTIONS = {'name': 'app', 'context': 'http', 'method': 'round_robin', 'consistent': False, 'random_two': False, 'ntlm': False,
                'servers': [{'address': '10.0.0.1:8080', 'weight': 3, 'backup': False, 'down': False, 'drain': False,
                             'resolve': False},
                            {'address': '10.0.0.2:8080', 'backup': False, 'down': False, 'drain': False,
@@ -155,6 +155,9 @@ def test_new_group_sends_snapshot_then_commit():
         'files': [{'path': APP_PATH, 'content': APP_TEXT, 'state': 'present'}],
         '_expected': {APP_PATH: None},
         '_read_set': READ_SET,
+        # an http group needs no directory created; nginx.conf keeps its own owner, group and mode
+        '_mkdirs': [],
+        '_keep_attributes': [NGINX_CONF],
         'nginx_binary': 'nginx',
         'nginx_conf': NGINX_CONF,
         'nginx_timeout': 60,
@@ -199,6 +202,8 @@ def test_common_options_are_passed_through():
         'files': [{'path': '/opt/nginx/conf/conf.d/app.conf', 'content': APP_TEXT, 'state': 'present'}],
         '_expected': {'/opt/nginx/conf/conf.d/app.conf': None},
         '_read_set': READ_SET,
+        '_mkdirs': [],
+        '_keep_attributes': ['/opt/nginx/conf/nginx.conf'],
         'nginx_binary': '/opt/nginx/sbin/nginx',
         'nginx_conf': '/opt/nginx/conf/nginx.conf',
         'nginx_timeout': 5,
@@ -304,13 +309,20 @@ def test_injection_sends_nothing(args, message):
      'slow_start, route, backup, down, drain, resolve.'),
     (dict(ARGS, keepalive_time='1h'),
      'keepalive_time: has no effect without keepalive; set keepalive, or remove keepalive_time.'),
+    # one message for the module and for a site item: the item's options, its path included
     (dict(ARGS, bogus=1),
-     'options: has unknown option(s) bogus; use the options of this module (ansible-doc shows them).'),
+     'options: has unknown option(s) bogus; use only name, state, context, method, hash_key, consistent, '
+     'random_two, least_time, servers, keepalive, keepalive_requests, keepalive_time, keepalive_timeout, zone, '
+     'resolver, resolver_timeout, sticky, ntlm, queue, queue_timeout, path.'),
+    (dict(ARGS, exclusive=True),
+     'options: has unknown option(s) exclusive; use only name, state, context, method, hash_key, consistent, '
+     'random_two, least_time, servers, keepalive, keepalive_requests, keepalive_time, keepalive_timeout, zone, '
+     'resolver, resolver_timeout, sticky, ntlm, queue, queue_timeout, path.'),
     (dict(ARGS, validate='maybe'),
      "validate: 'maybe' must be true or false; give true or false."),
     (dict(ARGS, nginx_plus=['yes']),
      "nginx_plus: ['yes'] must be true or false; give true or false."),
-], ids=['choice', 'server-key', 'requires', 'unknown', 'common-bool', 'common-bool-list'])
+], ids=['choice', 'server-key', 'requires', 'unknown', 'site-option', 'common-bool', 'common-bool-list'])
 def test_option_refusal_sends_nothing(args, message):
     proxy = Proxy()
     with pytest.raises(AnsibleActionFail) as exc:
@@ -608,3 +620,82 @@ def test_nginx_conf_is_normalized():
     result, proxy = run(dict(ARGS, nginx_conf='/etc/nginx/./nginx.conf'))
     assert proxy.args_of('balancer.nginx.snapshot')['nginx_conf'] == NGINX_CONF
     assert proxy.args_of('balancer.nginx.commit')['nginx_conf'] == NGINX_CONF
+
+
+# -- context: stream (issue 12) -------------------------------------------------------------
+
+STREAM_D = '/etc/nginx/stream.d'
+STREAM_BLOCK = ('\n'
+                '# BEGIN balancer.nginx: the stream context of the TCP/UDP proxies (the rest of this file is not '
+                'managed)\n'
+                'stream {\n'
+                '    include /etc/nginx/stream.d/*.conf;\n'
+                '}\n'
+                '# END balancer.nginx\n')
+
+
+class StreamCapable(Proxy):
+    """A proxy whose nginx -V shows the stream module built in."""
+
+    def __call__(self, module_name=None, module_args=None, task_vars=None, **kwargs):
+        result = Proxy.__call__(self, module_name, module_args, task_vars, **kwargs)
+        if module_name == 'balancer.nginx.snapshot':
+            result['nginx']['output'] = 'nginx version: nginx/1.22.1\nconfigure arguments: --with-http_ssl_module ' \
+                                        '--with-stream'
+        return result
+
+
+def test_a_stream_group_goes_to_stream_conf_dir_with_the_stream_include():
+    result, proxy = run(dict(ARGS, context='stream'), StreamCapable(current={NGINX_CONF: MAIN.encode()}))
+    path = STREAM_D + '/app.conf'
+    assert proxy.args_of('balancer.nginx.snapshot') == dict(SNAPSHOT_ARGS, _paths=[NGINX_CONF, path])
+    assert proxy.args_of('balancer.nginx.commit') == {
+        'files': [{'path': path, 'content': APP_TEXT, 'state': 'present'},
+                  {'path': NGINX_CONF, 'content': MAIN + STREAM_BLOCK, 'state': 'present'}],
+        '_expected': {path: None, NGINX_CONF: hashlib.sha1(MAIN.encode()).hexdigest()},
+        '_read_set': READ_SET,
+        '_mkdirs': [STREAM_D],
+        '_keep_attributes': [NGINX_CONF],
+        'nginx_binary': 'nginx',
+        'nginx_conf': NGINX_CONF,
+        'nginx_timeout': 60,
+        'validate': True,
+        'backup': False,
+        'backup_dir': '/var/backups/balancer-nginx',
+    }
+    assert (result['path'], result['content']) == (path, APP_TEXT)
+    assert result['upstream'] == dict(APP_OPTIONS, context='stream')
+
+
+def test_a_stream_group_in_a_stream_conf_dir_of_its_own():
+    main = MAIN + 'stream {\n    include /srv/tcp/*.conf;\n}\n'
+    result, proxy = run(dict(ARGS, context='stream', stream_conf_dir='/srv/tcp'),
+                        StreamCapable(current={NGINX_CONF: main.encode()}))
+    commit = proxy.args_of('balancer.nginx.commit')
+    assert (commit['files'], commit['_mkdirs']) == (
+        [{'path': '/srv/tcp/app.conf', 'content': APP_TEXT, 'state': 'present'}], ['/srv/tcp'])
+
+
+def test_a_stream_group_on_an_nginx_without_the_stream_module_is_refused():
+    # Proxy's nginx -V says nothing of a stream module
+    proxy = Proxy(current={NGINX_CONF: MAIN.encode()})
+    with pytest.raises(AnsibleActionFail) as exc:
+        make_action(dict(ARGS, context='stream'), proxy).run(task_vars=dict(TASK_VARS))
+    assert str(exc.value) == ('stream_conf_dir: needs the stream module, which this Nginx was built without; install '
+                              'an Nginx built with it (Debian: nginx with libnginx-mod-stream).')
+    assert proxy.modules() == ['balancer.nginx.snapshot']
+
+
+@pytest.mark.parametrize('args, message', [
+    (dict(ARGS, context='stream', keepalive=8),
+     'keepalive: does not exist in the stream context; remove it (it is for the http context).'),
+    (dict(ARGS, context='stream', servers=[{'address': '10.0.0.1:5432', 'drain': True}]),
+     'servers[0].drain: does not exist in the stream context; remove it (it is for the http context).'),
+    (dict(ARGS, context='udp'), "context: 'udp' is not a context; use one of http, stream."),
+], ids=['keepalive', 'drain', 'context'])
+def test_stream_refusals_send_nothing(args, message):
+    proxy = StreamCapable()
+    with pytest.raises(AnsibleActionFail) as exc:
+        make_action(args, proxy).run(task_vars=dict(TASK_VARS))
+    assert str(exc.value) == message
+    assert proxy.calls == []

@@ -396,6 +396,137 @@ def test_check_mode_reports_an_attributes_only_change_like_the_real_run(tmp_path
     assert mode_of(conf / 'app.conf') == 0o640
 
 
+def test_a_rejected_change_puts_back_the_modification_times(tmp_path, conf):
+    os.utime(str(conf / 'app.conf'), ns=(1764590000000000000, 1764590000123456789))
+    os.utime(str(conf / 'old.conf'), ns=(1764590000000000000, 1764580000987654321))
+    nginx = Nginx(tmp_path, 'exit 1\n')
+    result = run(FakeModule(), [{'path': str(conf / 'app.conf'), 'content': 'x\n'},
+                                {'path': str(conf / 'old.conf'), 'content': None}], nginx, conf)
+    assert result.kind == 'fail'
+    assert (read(conf / 'app.conf'), read(conf / 'old.conf')) == (APP_BEFORE, OLD_BEFORE)
+    assert (os.stat(str(conf / 'app.conf')).st_mtime_ns, os.stat(str(conf / 'old.conf')).st_mtime_ns) == (
+        1764590000123456789, 1764580000987654321)
+
+
+# -- directories the plan may create (stream_conf_dir), files whose attributes stay ---------------
+
+def test_mkdirs_creates_a_missing_directory_for_a_new_file(tmp_path, conf, state):
+    stream_d = conf.parent / 'stream.d'
+    nginx = Nginx(tmp_path)
+    result = run(FakeModule(), [{'path': str(stream_d / 'pg.conf'), 'content': 'upstream pg { server a:1; }\n'}],
+                 nginx, conf, mkdirs=[str(stream_d) + '/'])
+    assert (result.kind, result.kwargs['changed']) == ('exit', True)
+    assert os.path.isdir(str(stream_d))
+    assert read(stream_d / 'pg.conf') == b'upstream pg { server a:1; }\n'
+    assert nginx.calls() == ['-t -c %s' % nginx_conf(conf)]
+    assert journals(state) == []
+
+
+def test_a_rejected_change_removes_the_directory_it_created(tmp_path, conf, state):
+    stream_d = conf.parent / 'stream.d'
+    nginx = Nginx(tmp_path, 'exit 1\n')
+    result = run(FakeModule(), [{'path': str(conf / 'app.conf'), 'content': 'x\n'},
+                                {'path': str(stream_d / 'pg.conf'), 'content': 'y\n'},
+                                {'path': str(stream_d / 'pg.stream.conf'), 'content': 'z\n'}],
+                 nginx, conf, mkdirs=[str(stream_d)])
+    restored = ['removed %s (it did not exist before)' % (stream_d / 'pg.stream.conf'),
+                'removed %s (it did not exist before)' % (stream_d / 'pg.conf'),
+                'restored %s' % (conf / 'app.conf'),
+                'removed the directory %s (it did not exist before)' % stream_d]
+    assert result.kind == 'fail'
+    assert result.kwargs['restored'] == restored
+    assert result.kwargs['msg'] == 'nginx -t rejected the change, so nothing was kept:  -- Restored: %s.' % (
+        '; '.join(restored))
+    assert not os.path.lexists(str(stream_d))
+    assert read(conf / 'app.conf') == APP_BEFORE
+    assert listing(conf.parent) == ['conf.d', 'nginx.conf']
+    assert journals(state) == []
+
+
+def test_a_rejected_change_removes_every_directory_it_created(tmp_path, conf, state):
+    # stream_conf_dir two levels below what exists: a refused change leaves no trace, the parent included
+    stream_d = conf.parent / 'tcp' / 'stream.d'
+    nginx = Nginx(tmp_path, 'exit 1\n')
+    result = run(FakeModule(), [{'path': str(stream_d / 'pg.conf'), 'content': 'y\n'}], nginx, conf,
+                 mkdirs=[str(stream_d)])
+    assert result.kind == 'fail'
+    assert not os.path.lexists(str(stream_d))
+    assert listing(conf.parent) == ['conf.d', 'nginx.conf']
+
+
+def test_a_directory_that_existed_is_kept_on_failure(tmp_path, conf, state):
+    stream_d = conf.parent / 'stream.d'
+    stream_d.mkdir()
+    nginx = Nginx(tmp_path, 'exit 1\n')
+    result = run(FakeModule(), [{'path': str(stream_d / 'pg.conf'), 'content': 'y\n'}], nginx, conf,
+                 mkdirs=[str(stream_d)])
+    assert result.kwargs['restored'] == ['removed %s (it did not exist before)' % (stream_d / 'pg.conf')]
+    assert (os.path.isdir(str(stream_d)), listing(stream_d)) == (True, [])
+
+
+def test_mkdirs_creates_nothing_that_no_written_file_needs(tmp_path, conf, state):
+    stream_d = conf.parent / 'stream.d'
+    nginx = Nginx(tmp_path)
+    # a removal there, and a file elsewhere
+    result = run(FakeModule(), [{'path': str(stream_d / 'gone.conf'), 'content': None},
+                                {'path': str(conf / 'app.conf'), 'content': 'x\n'}], nginx, conf,
+                 mkdirs=[str(stream_d)])
+    assert (result.kind, result.kwargs['changed']) == ('exit', True)
+    assert not os.path.lexists(str(stream_d))
+
+
+def test_mkdirs_in_check_mode_creates_nothing_and_reports_the_change(tmp_path, conf, state):
+    stream_d = conf.parent / 'stream.d'
+    nginx = Nginx(tmp_path)
+    result = run(FakeModule(check_mode=True), [{'path': str(stream_d / 'pg.conf'), 'content': 'y\n'}], nginx,
+                 conf, mkdirs=[str(stream_d)])
+    assert (result.kind, result.kwargs['changed'], result.kwargs['nginx_test']) == ('exit', True, None)
+    assert not os.path.lexists(str(stream_d))
+    assert nginx.calls() == []
+
+
+def test_without_mkdirs_the_missing_stream_directory_is_refused(tmp_path, conf, state):
+    stream_d = conf.parent / 'stream.d'
+    nginx = Nginx(tmp_path)
+    result = run(FakeModule(), [{'path': str(stream_d / 'pg.conf'), 'content': 'y\n'}], nginx, conf,
+                 mkdirs=[str(conf.parent / 'other.d')])
+    assert result.kwargs == {
+        'msg': '%s: the directory %s does not exist; create it or choose another conf_dir/path.'
+               % (stream_d / 'pg.conf', stream_d),
+        'recovered': []}
+    assert not os.path.lexists(str(stream_d))
+
+
+def test_keep_attributes_skips_the_owner_and_mode_of_nginx_conf(tmp_path, conf, state):
+    main = nginx_conf(conf)
+    os.chmod(main, 0o600)
+    nginx = Nginx(tmp_path)
+    module = FakeModule()
+    result = run(module, [{'path': str(conf / 'app.conf'), 'content': 'x\n'},
+                          {'path': main, 'content': 'events {}\nhttp {\n}\nstream {\n}\n'}], nginx, conf,
+                 file_args_for=lambda path: {'path': path, 'mode': '0644'}, keep_attributes=[main])
+    assert (result.kind, result.kwargs['changed']) == ('exit', True)
+    assert module.attrs == [{'path': str(conf / 'app.conf'), 'mode': '0644'}]
+    assert (mode_of(conf / 'app.conf'), mode_of(main)) == (0o644, 0o600)
+    assert read(main) == b'events {}\nhttp {\n}\nstream {\n}\n'
+
+
+def test_keep_attributes_makes_no_attributes_only_change(tmp_path, conf, state):
+    main = nginx_conf(conf)
+    os.chmod(main, 0o600)
+    for check_mode in (True, False):
+        module = FakeModule(check_mode=check_mode)
+        result = run(module, [{'path': main, 'content': read(main).decode()}], Nginx(tmp_path), conf,
+                     file_args_for=lambda path: {'path': path, 'mode': '0644'}, keep_attributes=[main])
+        assert (result.kind, result.kwargs['changed'], module.attrs) == ('exit', False, [])
+        assert mode_of(main) == 0o600
+    # without it, the same call changes the mode
+    module = FakeModule()
+    result = run(module, [{'path': main, 'content': read(main).decode()}], Nginx(tmp_path), conf,
+                 file_args_for=lambda path: {'path': path, 'mode': '0644'})
+    assert (result.kwargs['changed'], mode_of(main)) == (True, 0o644)
+
+
 # -- backups ---------------------------------------------------------------
 
 def test_backups_go_to_backup_dir_mirroring_the_path(tmp_path, conf):
@@ -588,6 +719,9 @@ def test_a_signal_that_comes_while_a_finalizer_runs_still_restores(tmp_path, con
 def test_the_journal_exists_while_nginx_runs_and_is_gone_afterwards(tmp_path, conf, state):
     copy = tmp_path / 'journal-seen-by-nginx'
     nginx = Nginx(tmp_path, 'cat %s/journal-* > %s\nexit 0\n' % (state, copy))
+    # the modification times the files had, which a rollback puts back with their bytes
+    os.utime(str(conf / 'app.conf'), ns=(1764590000000000000, 1764590000123456789))
+    os.utime(str(conf / 'old.conf'), ns=(1764590000000000000, 1764580000987654321))
     result = run(FakeModule(), [{'path': str(conf / 'app.conf'), 'content': 'x\n'},
                                 {'path': str(conf / 'new.conf'), 'content': 'y\n'},
                                 {'path': str(conf / 'old.conf'), 'content': None}], nginx, conf)
@@ -600,12 +734,12 @@ def test_the_journal_exists_while_nginx_runs_and_is_gone_afterwards(tmp_path, co
             {'path': str(conf / 'app.conf'), 'link': None,
              'old': 'dXBzdHJlYW0gYXBwIHsgc2VydmVyIDEwLjAuMC4xOjgwOyB9Cg==',
              'new_sha1': '6fcf9dfbd479ed82697fee719b9f8c610a11ff2a', 'mode': 0o640, 'uid': st.st_uid,
-             'gid': st.st_gid},
+             'gid': st.st_gid, 'mtime_ns': 1764590000123456789},
             {'path': str(conf / 'new.conf'), 'link': None, 'old': None,
              'new_sha1': '9063a9f0e032b6239403b719cbbba56ac4e4e45f'},
             {'path': str(conf / 'old.conf'), 'link': None,
              'old': 'dXBzdHJlYW0gb2xkIHsgc2VydmVyIDEwLjAuMC45OjgwOyB9Cg==',
-             'new_sha1': None, 'mode': 0o600, 'uid': st.st_uid, 'gid': st.st_gid},
+             'new_sha1': None, 'mode': 0o600, 'uid': st.st_uid, 'gid': st.st_gid, 'mtime_ns': 1764580000987654321},
         ]}
     assert base64.b64decode(record['entries'][0]['old']) == APP_BEFORE
     assert journals(state) == []

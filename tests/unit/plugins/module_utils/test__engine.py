@@ -9,7 +9,7 @@ import base64
 
 import pytest
 
-from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _options
+from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _inspect, _options
 from ansible_collections.balancer.nginx.plugins.module_utils._engine import FileChange, Plan, Snapshot
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import FeatureError, InspectError, ModelError
 from ansible_collections.balancer.nginx.plugins.module_utils._features import NginxInfo
@@ -301,6 +301,7 @@ def test_snapshot_from_result():
     }
     snap = Snapshot.from_result(result, NGINX_CONF)
     assert snap.info == NginxInfo((1, 26, 3), False)
+    assert snap.build == 'nginx version: nginx/1.26.3'      # what nginx -V said, for the stream module check
     assert snap.nginx_conf == NGINX_CONF
     assert snap.files == FILES
     assert snap.config_ok is True and snap.config_error is None
@@ -315,6 +316,7 @@ def test_snapshot_from_result_of_a_broken_config():
                          'error': 'nginx: [emerg] unexpected end of file'}}
     snap = Snapshot.from_result(result, NGINX_CONF)
     assert snap.info == NginxInfo((1, 25, 5), True)
+    assert snap.build is None
     assert (snap.config_ok, snap.config_error) == (False, 'nginx: [emerg] unexpected end of file')
     assert snap.current == {}
 
@@ -400,6 +402,220 @@ def test_snapshot_tree_of_other_files_keeps_the_links():
     ({'path': '/etc/nginx/sites-enabled/../sites-available/shop'}, 'vhost', 'shop',
      '/etc/nginx/sites-available/shop'),
     ({'conf_dir': '/srv/ngx/'}, 'log_format', 'main', '/srv/ngx/00-log-format-main.conf'),
+    # the stream context: stream proxies and (below) stream groups go to stream_conf_dir
+    ({}, 'stream_proxy', 'pg', '/etc/nginx/stream.d/pg.stream.conf'),
+    ({'stream_conf_dir': '/etc/nginx//tcp/'}, 'stream_proxy', 'pg', '/etc/nginx/tcp/pg.stream.conf'),
+    ({'conf_dir': '/srv/ngx', 'path': '/etc/nginx/tcp/../stream.d/x.conf'}, 'stream_proxy', 'pg',
+     '/etc/nginx/stream.d/x.conf'),
 ])
 def test_target_path_is_normalized(options, kind, name, path):
     assert _engine.target_path(options, name, kind) == path
+
+
+@pytest.mark.parametrize('options, context, path', [
+    ({}, 'stream', '/etc/nginx/stream.d/pg.conf'),
+    ({'stream_conf_dir': '/etc/nginx/tcp/'}, 'stream', '/etc/nginx/tcp/pg.conf'),
+    ({'stream_conf_dir': '/etc/nginx/tcp/'}, 'http', '/etc/nginx/conf.d/pg.conf'),
+    ({'conf_dir': '/srv/http.d'}, 'stream', '/etc/nginx/stream.d/pg.conf'),
+])
+def test_target_path_of_a_group_follows_its_context(options, context, path):
+    assert _engine.target_path(options, 'pg', 'upstream', context=context) == path
+    assert _engine.stream_conf_dir_of({}) == '/etc/nginx/stream.d'
+
+
+# -- the stream {} block of nginx.conf: stream_include -------------------------------
+
+STREAM_D = '/etc/nginx/stream.d'
+PLAIN_MAIN = 'events {}\nhttp {\n    include /etc/nginx/conf.d/*.conf;\n}\n'
+STREAM_BLOCK = ('\n'
+                '# BEGIN balancer.nginx: the stream context of the TCP/UDP proxies (the rest of this file is not '
+                'managed)\n'
+                'stream {\n'
+                '    include /etc/nginx/stream.d/*.conf;\n'
+                '}\n'
+                '# END balancer.nginx\n')
+
+
+def main_snapshot(text, extra=None, data=None):
+    """nginx.conf as the proxy has it: parsed (``text``) and read as bytes (``data``, default its UTF-8)."""
+    files = {NGINX_CONF: text}
+    files.update(extra or {})
+    return Snapshot(DEBIAN12, NGINX_CONF, files,
+                    {NGINX_CONF: {'exists': True, 'content': text.encode('utf-8') if data is None else data}})
+
+
+def stream_include(snap, stream_conf_dir=STREAM_D):
+    return _engine.stream_include(snap, snap.tree(), stream_conf_dir)
+
+
+def test_stream_include_appends_a_marked_block_when_there_is_no_stream_block():
+    change = stream_include(main_snapshot(PLAIN_MAIN))
+    assert (change.path, change.before, change.after) == (NGINX_CONF, PLAIN_MAIN.encode(), PLAIN_MAIN + STREAM_BLOCK)
+    assert change.changed
+
+
+def test_stream_include_appends_after_a_last_line_without_newline():
+    text = 'events {}\nhttp {\n}'
+    assert stream_include(main_snapshot(text)).after == text + '\n' + STREAM_BLOCK
+
+
+def test_stream_include_of_another_directory():
+    change = stream_include(main_snapshot(PLAIN_MAIN), '/etc/nginx/tcp')
+    assert change.after == PLAIN_MAIN + STREAM_BLOCK.replace('/etc/nginx/stream.d/', '/etc/nginx/tcp/')
+
+
+HAND_STREAM = ('user www-data;\n'
+               'events {}\n'
+               'http {\n'
+               '    include /etc/nginx/conf.d/*.conf;\n'
+               '}\n'
+               '# TCP and UDP\n'
+               'stream {   # written by hand\n'
+               '    server {\n'
+               '        listen 53 udp;\n'
+               '        proxy_pass 10.0.0.53:53;\n'
+               '    }\n'
+               '}\n'
+               '# the end\n')
+
+
+def test_stream_include_goes_into_a_hand_written_stream_block_every_other_byte_kept():
+    change = stream_include(main_snapshot(HAND_STREAM))
+    assert change.after == (
+        'user www-data;\n'
+        'events {}\n'
+        'http {\n'
+        '    include /etc/nginx/conf.d/*.conf;\n'
+        '}\n'
+        '# TCP and UDP\n'
+        'stream {\n'
+        '    include /etc/nginx/stream.d/*.conf;  # balancer.nginx: stream_conf_dir   # written by hand\n'
+        '    server {\n'
+        '        listen 53 udp;\n'
+        '        proxy_pass 10.0.0.53:53;\n'
+        '    }\n'
+        '}\n'
+        '# the end\n')
+    # nothing else: take the added text out and the bytes are the same
+    added = '\n    include /etc/nginx/stream.d/*.conf;  # balancer.nginx: stream_conf_dir'
+    assert change.after.replace(added, '', 1) == HAND_STREAM
+
+
+def test_stream_include_with_the_brace_of_the_block_on_the_next_line():
+    text = 'events {}\nstream\n{\n    server {\n        listen 1;\n        proxy_pass 127.0.0.1:2;\n    }\n}\n'
+    assert stream_include(main_snapshot(text)).after == (
+        'events {}\nstream\n{\n    include /etc/nginx/stream.d/*.conf;  # balancer.nginx: stream_conf_dir\n'
+        '    server {\n        listen 1;\n        proxy_pass 127.0.0.1:2;\n    }\n}\n')
+
+
+@pytest.mark.parametrize('text', [
+    'events {}\nstream {}\n',
+    'events {}\nstream { server { listen 1; proxy_pass 127.0.0.1:2; } }\n',
+], ids=['empty-block', 'one-line-block'])
+def test_stream_include_into_a_block_that_goes_on_after_its_brace(text):
+    # the include's comment must not swallow the rest of the line (the block's closing brace among it)
+    change = stream_include(main_snapshot(text))
+    original = _inspect.parse_text(text)
+    parsed = _inspect.parse_text(change.after)
+    stream = [s for s in parsed if s['directive'] == 'stream'][0]
+    assert [(s['directive'], s['args']) for s in stream['block']] == (
+        [('include', ['/etc/nginx/stream.d/*.conf'])]
+        + [(s['directive'], s['args']) for s in [t for t in original if t['directive'] == 'stream'][0]['block']])
+
+
+@pytest.mark.parametrize('text', [
+    PLAIN_MAIN + 'stream {\n    include /etc/nginx/stream.d/*.conf;\n}\n',
+    PLAIN_MAIN + 'stream {\n    include stream.d/*.conf;\n}\n',               # relative to nginx.conf
+    PLAIN_MAIN + 'stream {\n    include /etc/nginx/stream.d/*;\n}\n',
+    PLAIN_MAIN + STREAM_BLOCK,                                                 # what a first run appended
+], ids=['absolute', 'relative', 'every-file', 'marked'])
+def test_an_included_stream_conf_dir_gives_no_change(text):
+    assert stream_include(main_snapshot(text)) is None
+
+
+def test_a_stream_block_in_another_file_is_refused_naming_it():
+    text = PLAIN_MAIN + 'include /etc/nginx/streams.conf;\n'
+    streams = 'stream {\n    server {\n        listen 1;\n        proxy_pass 127.0.0.1:2;\n    }\n}\n'
+    snap = main_snapshot(text, {'/etc/nginx/streams.conf': streams})
+    with pytest.raises(InspectError) as info:
+        stream_include(snap)
+    assert str(info.value) == (
+        "stream_conf_dir: '/etc/nginx/stream.d' is not included by the stream {} block at "
+        '/etc/nginx/streams.conf:1; add "include /etc/nginx/stream.d/*.conf;" inside that block.')
+
+
+def test_nginx_conf_that_could_not_be_read_is_refused():
+    snap = Snapshot(DEBIAN12, NGINX_CONF, {NGINX_CONF: PLAIN_MAIN}, {})
+    with pytest.raises(InspectError) as info:
+        stream_include(snap)
+    assert str(info.value) == "nginx_conf: '/etc/nginx/nginx.conf' could not be read from the proxy; check nginx_conf."
+
+
+def test_stream_include_keeps_bytes_that_are_not_utf_8():
+    # a hand-edited nginx.conf with a Latin-1 comment: every byte of it is kept, the block appended
+    data = b'# caf\xe9\n' + PLAIN_MAIN.encode()
+    change = stream_include(main_snapshot(data.decode('utf-8', 'surrogateescape'), data=data))
+    assert change.before == data
+    assert change.after_bytes == data + STREAM_BLOCK.encode()
+    assert change.changed
+
+
+def test_stream_include_keeps_crlf_line_ends():
+    text = 'events {}\r\nstream {\r\n    server {\r\n        listen 1;\r\n        proxy_pass 127.0.0.1:2;\r\n    }\r\n}\r\n'
+    assert stream_include(main_snapshot(text)).after == (
+        'events {}\r\nstream {\n    include /etc/nginx/stream.d/*.conf;  # balancer.nginx: stream_conf_dir\r\n'
+        '    server {\r\n        listen 1;\r\n        proxy_pass 127.0.0.1:2;\r\n    }\r\n}\r\n')
+
+
+# -- the stream module: check_stream_module -------------------------------------------
+
+DEBIAN_V = ('nginx version: nginx/1.22.1\n'
+            'built with OpenSSL 3.0.9 30 May 2023\n'
+            'TLS SNI support enabled\n'
+            'configure arguments: --with-cc-opt=-O2 --prefix=/usr/share/nginx --with-http_ssl_module '
+            '--with-stream_ssl_module --with-stream_ssl_preread_module --with-stream_realip_module '
+            '--with-http_geoip_module=dynamic --with-stream=dynamic --with-stream_geoip_module=dynamic')
+STATIC_V = ('nginx version: nginx/1.26.3\n'
+            'configure arguments: --prefix=/etc/nginx --with-http_ssl_module --with-stream '
+            '--with-stream_realip_module --with-stream_ssl_module')
+WITHOUT_V = 'nginx version: nginx/1.26.3\nconfigure arguments: --prefix=/etc/nginx --with-http_ssl_module'
+DEBIAN_MAIN = 'user www-data;\ninclude /etc/nginx/modules-enabled/*.conf;\nevents {}\nhttp {\n}\n'
+NOT_LOADED = ("stream_conf_dir: needs the stream module, which this Nginx has as a dynamic module that its "
+              "configuration does not load; install it (Debian: libnginx-mod-stream, which the role installs) or add "
+              "'load_module modules/ngx_stream_module.so;' at the top of nginx.conf.")
+BUILT_WITHOUT = ('stream_conf_dir: needs the stream module, which this Nginx was built without; install an Nginx '
+                 'built with it (Debian: nginx with libnginx-mod-stream).')
+
+
+def module_check(build, files):
+    snap = Snapshot(DEBIAN12, NGINX_CONF, files, {}, build=build)
+    _engine.check_stream_module(snap, snap.tree())
+
+
+@pytest.mark.parametrize('build, files', [
+    # Debian: libnginx-mod-stream puts the load_module line into modules-enabled
+    (DEBIAN_V, {NGINX_CONF: DEBIAN_MAIN,
+                '/etc/nginx/modules-enabled/50-mod-stream.conf': 'load_module modules/ngx_stream_module.so;\n'}),
+    (DEBIAN_V, {NGINX_CONF: 'load_module /usr/lib/nginx/modules/ngx_stream_module.so;\nevents {}\n'}),
+    (STATIC_V, {NGINX_CONF: 'events {}\n'}),
+    # nothing known of the build: nothing to check
+    (None, {NGINX_CONF: 'events {}\n'}),
+], ids=['debian-modules-enabled', 'load_module', 'static', 'unknown-build'])
+def test_the_stream_module_is_there(build, files):
+    module_check(build, files)
+
+
+@pytest.mark.parametrize('build, files, message', [
+    (DEBIAN_V, {NGINX_CONF: DEBIAN_MAIN}, NOT_LOADED),
+    (DEBIAN_V, {NGINX_CONF: DEBIAN_MAIN,
+                '/etc/nginx/modules-enabled/50-mod-http-echo.conf': 'load_module modules/ngx_http_echo_module.so;\n',
+                '/etc/nginx/modules-enabled/70-mod-stream-geoip.conf':
+                    'load_module modules/ngx_stream_geoip_module.so;\n'},
+     NOT_LOADED),
+    (DEBIAN_V, {NGINX_CONF: '# load_module modules/ngx_stream_module.so;\nevents {}\n'}, NOT_LOADED),
+    (WITHOUT_V, {NGINX_CONF: 'events {}\n'}, BUILT_WITHOUT),
+], ids=['dynamic-not-loaded', 'other-modules-loaded', 'commented-out', 'built-without'])
+def test_no_stream_module_is_refused(build, files, message):
+    with pytest.raises(InspectError) as info:
+        module_check(build, files)
+    assert str(info.value) == message

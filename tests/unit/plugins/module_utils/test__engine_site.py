@@ -117,23 +117,28 @@ def test_describe_refuses_repeated_names():
     assert str(info.value) == "vhosts[1].name: 'shop' repeats vhosts[0].name; describe each vhost once."
 
 
-UPSTREAM_NAMES = ('name, state, method, hash_key, consistent, random_two, least_time, servers, keepalive, '
+UPSTREAM_NAMES = ('name, state, context, method, hash_key, consistent, random_two, least_time, servers, keepalive, '
                   'keepalive_requests, keepalive_time, keepalive_timeout, zone, resolver, resolver_timeout, sticky, '
                   'ntlm, queue, queue_timeout')
 
 
 @pytest.mark.parametrize('groups, message', [
-    # Worse than before the table: "use the options of balancer.nginx.upstream: ..." listed path too, which an
-    # item may carry; the list now leaves it out.
+    # one message for an unknown option, present or absent: the item's options, its own path included
     ({'upstreams': [dict(up('a'), bogus=1)]},
-     'upstreams[0]: has unknown option(s) bogus; use only ' + UPSTREAM_NAMES + '.'),
+     'upstreams[0]: has unknown option(s) bogus; use only ' + UPSTREAM_NAMES + ', path.'),
     ({'upstreams': [dict(up('a'), force=True)]},
-     'upstreams[0]: has unknown option(s) force; use only ' + UPSTREAM_NAMES + '.'),
+     'upstreams[0]: has unknown option(s) force; use only ' + UPSTREAM_NAMES + ', path.'),
     ({'vhosts': [{'name': 'v', 'upstream': 'a', 'websocket': True}]},
      'vhosts[0]: has unknown option(s) websocket; use only name, state, server_name, listen, upstream, locations, '
-     'proxy_headers, access_log, ssl_certificate, ssl_certificate_key.'),
+     'proxy_headers, access_log, ssl_certificate, ssl_certificate_key, path.'),
     ({'log_formats': [{'name': 'm', 'format': '$status', 'escape': 'json', 'x': 1, 'a': 2}]},
-     'log_formats[0]: has unknown option(s) a, x; use only name, state, format, escape.'),
+     'log_formats[0]: has unknown option(s) a, x; use only name, state, format, escape, path.'),
+    ({'stream_proxies': [{'name': 'p', 'listen': '5432', 'upstream': 'pg', 'read_timeout': '1s'}]},
+     'stream_proxies[0]: has unknown option(s) read_timeout; use only name, state, listen, upstream, proxy_timeout, '
+     'connect_timeout, next_upstream, next_upstream_tries, next_upstream_timeout, path.'),
+    ({'stream_proxies': [{'name': 'p', 'state': 'absent', 'context': 'stream'}]},
+     'stream_proxies[0]: has unknown option(s) context; use only name, state, listen, upstream, proxy_timeout, '
+     'connect_timeout, next_upstream, next_upstream_tries, next_upstream_timeout, path.'),
     ({'upstreams': [{'name': 'gone', 'state': 'absent', 'bogus': 1}]},
      'upstreams[0]: has unknown option(s) bogus; use only ' + UPSTREAM_NAMES + ', path.'),
     ({'upstreams': ['app']},
@@ -855,3 +860,527 @@ def test_a_latin_1_directive_that_would_be_dropped_is_named_in_text_json_can_car
         'upstreams[0].name: cannot take over /etc/nginx/conf.d/app.conf: it holds what the upstream options cannot '
         'express, which would be dropped: "health_check uri=/caf\ufffd" at line 3; move those lines to a file of '
         'their own (or delete them) first; nothing was changed.')
+
+
+# --------------------------------------------------------------------------
+# issue 12: the stream context, splits and TLS to the backends, planned as one site
+# --------------------------------------------------------------------------
+
+SD = '/etc/nginx/stream.d'
+STREAM_MAIN = MAIN + 'stream {\n    include /etc/nginx/stream.d/*.conf;\n}\n'
+STREAM_BLOCK = ('\n'
+                '# BEGIN balancer.nginx: the stream context of the TCP/UDP proxies (the rest of this file is not '
+                'managed)\n'
+                'stream {\n'
+                '    include /etc/nginx/stream.d/*.conf;\n'
+                '}\n'
+                '# END balancer.nginx\n')
+DEBIAN_V = ('nginx version: nginx/1.22.1\n'
+            'configure arguments: --prefix=/usr/share/nginx --with-http_ssl_module --with-stream=dynamic '
+            '--with-stream_ssl_module')
+LOAD_STREAM = {'/etc/nginx/modules-enabled/50-mod-stream.conf': 'load_module modules/ngx_stream_module.so;\n'}
+# what the upstream module writes for sup('pg') and the stream_proxy module for sp('pg'), spelled out
+PG_TEXT = (MANAGED_HEADER + '\n'
+           '# balancer.nginx item: upstream pg\n'
+           'upstream pg {\n'
+           '    server 10.0.0.31:5432;\n'
+           '}\n')
+PG_PROXY_TEXT = (MANAGED_HEADER + '\n'
+                 '# balancer.nginx item: stream_proxy pg\n'
+                 'server {\n'
+                 '    listen 5432;\n'
+                 '    proxy_pass pg;\n'
+                 '}\n')
+
+
+def sup(name, *addresses, **options):
+    """A group of the stream context."""
+    return dict(up(name, *(addresses or ['10.0.0.31:5432']), **options), context='stream')
+
+
+def sp(name, upstream=None, listen='5432', **options):
+    """A stream proxy."""
+    return dict(options, name=name, listen=listen, upstream=upstream or name)
+
+
+def stream_snapshot(files=None, main=MAIN, build=None, dirs=None, current=None):
+    """A proxy whose nginx.conf (``main``) was read as bytes too, as a plan with stream items asks for it."""
+    all_files = {NGINX_CONF: main}
+    all_files.update(files or {})
+    found = {NGINX_CONF: {'exists': True, 'content': main.encode('utf-8')}}
+    found.update(current or {})
+    return _engine.Snapshot(NginxInfo((1, 22, 1), False), NGINX_CONF, all_files, found, dirs=dirs, build=build)
+
+
+def stream_plan(snap=None, stream_conf_dir=None, **kwargs):
+    exclusive = kwargs.pop('exclusive', False)
+    force = kwargs.pop('force', False)
+    items = _engine.describe(CD, stream_conf_dir=stream_conf_dir, **kwargs)
+    return _engine.plan_site(items, snap or stream_snapshot(), CD, force=force, exclusive=exclusive,
+                             stream_conf_dir=stream_conf_dir)
+
+
+def stream_refusal(error, **kwargs):
+    with pytest.raises(error) as info:
+        stream_plan(**kwargs)
+    return str(info.value)
+
+
+# -- describe: where stream items go ------------------------------------------------------
+
+def test_describe_puts_stream_items_into_stream_conf_dir():
+    items = _engine.describe(CD, stream_conf_dir='/etc/nginx/tcp', upstreams=[up('app'), sup('pg')],
+                             vhosts=[{'name': 'shop', 'upstream': 'app'}], stream_proxies=[sp('pg')],
+                             log_formats=[{'name': 'upstream_debug'}])
+    assert [(i.kind, i.context, i.prefix, i.path) for i in items] == [
+        ('log_format', 'http', 'log_formats[0].', CD + '/00-log-format-upstream_debug.conf'),
+        ('upstream', 'http', 'upstreams[0].', CD + '/app.conf'),
+        ('upstream', 'stream', 'upstreams[1].', '/etc/nginx/tcp/pg.conf'),
+        ('vhost', 'http', 'vhosts[0].', CD + '/shop.vhost.conf'),
+        ('stream_proxy', 'stream', 'stream_proxies[0].', '/etc/nginx/tcp/pg.stream.conf'),
+    ]
+    assert [i.check_kind for i in items] == ['log_format', 'upstream', 'stream_upstream', 'vhost', 'stream_proxy']
+
+
+def test_describe_default_stream_conf_dir_and_explicit_paths():
+    items = _engine.describe(CD, upstreams=[sup('pg'), sup('db', path='/etc/nginx/tcp/db.conf')],
+                             stream_proxies=[sp('pg'), {'name': 'old', 'state': 'absent'}])
+    assert [(i.context, i.path, i.state) for i in items] == [
+        ('stream', SD + '/pg.conf', 'present'), ('stream', '/etc/nginx/tcp/db.conf', 'present'),
+        ('stream', SD + '/pg.stream.conf', 'present'), ('stream', SD + '/old.stream.conf', 'absent')]
+
+
+def test_paths_to_read_include_nginx_conf_only_with_a_present_stream_item():
+    def paths(**groups):
+        return _engine.paths_to_read(_engine.describe(CD, **groups), CD, NGINX_CONF)
+
+    assert paths(upstreams=[sup('pg')]) == [NGINX_CONF, SD + '/pg.conf']
+    assert paths(stream_proxies=[sp('pg')]) == [NGINX_CONF, SD + '/pg.stream.conf']
+    assert paths(upstreams=[up('app')]) == [CD + '/app.conf']
+    assert paths(upstreams=[{'name': 'pg', 'context': 'stream', 'state': 'absent'}]) == [SD + '/pg.conf']
+
+
+# -- the file set, nginx.conf's one edit, mkdirs ------------------------------------------------
+
+def test_stream_items_and_the_stream_block_in_one_plan():
+    result = stream_plan(upstreams=[sup('pg')], stream_proxies=[sp('pg')])
+    assert [(c.path, c.before, c.after) for c in result.changes] == [
+        (SD + '/pg.conf', None, PG_TEXT),
+        (SD + '/pg.stream.conf', None, PG_PROXY_TEXT),
+        (NGINX_CONF, MAIN.encode(), MAIN + STREAM_BLOCK),
+    ]
+    assert result.mkdirs == [SD]
+    assert result.changed
+
+
+def test_a_site_of_both_contexts_in_one_plan():
+    result = stream_plan(upstreams=[up('app'), sup('pg')], vhosts=[{'name': 'shop', 'upstream': 'app'}],
+                         stream_proxies=[sp('pg')])
+    assert [c.path for c in result.changes] == [CD + '/app.conf', SD + '/pg.conf', CD + '/shop.vhost.conf',
+                                                SD + '/pg.stream.conf', NGINX_CONF]
+    assert result.mkdirs == [SD]
+
+
+def test_a_stream_conf_dir_of_its_own():
+    result = stream_plan(stream_conf_dir='/etc/nginx/tcp', upstreams=[sup('pg')])
+    assert [(c.path, c.after) for c in result.changes] == [
+        ('/etc/nginx/tcp/pg.conf', PG_TEXT),
+        (NGINX_CONF, MAIN + STREAM_BLOCK.replace('/etc/nginx/stream.d/', '/etc/nginx/tcp/'))]
+    assert result.mkdirs == ['/etc/nginx/tcp']
+
+
+def test_http_items_alone_leave_nginx_conf_and_mkdirs_alone():
+    result = stream_plan(upstreams=[up('app')])
+    assert ([c.path for c in result.changes], result.mkdirs) == ([CD + '/app.conf'], [])
+
+
+def test_a_hand_written_stream_block_gets_the_include():
+    main = MAIN + 'stream {\n    server {\n        listen 6000;\n        proxy_pass 127.0.0.1:6001;\n    }\n}\n'
+    result = stream_plan(stream_snapshot(main=main), upstreams=[sup('pg')])
+    assert [(c.path, c.after) for c in result.changes] == [
+        (SD + '/pg.conf', PG_TEXT),
+        (NGINX_CONF, MAIN + 'stream {\n'
+                            '    include /etc/nginx/stream.d/*.conf;  # balancer.nginx: stream_conf_dir\n'
+                            '    server {\n'
+                            '        listen 6000;\n'
+                            '        proxy_pass 127.0.0.1:6001;\n'
+                            '    }\n'
+                            '}\n')]
+
+
+@pytest.mark.parametrize('main', [STREAM_MAIN, MAIN + STREAM_BLOCK], ids=['hand-written', 'marked'])
+def test_an_included_stream_conf_dir_changes_nothing_in_nginx_conf(main):
+    result = stream_plan(stream_snapshot(main=main), upstreams=[sup('pg')])
+    assert [c.path for c in result.changes] == [SD + '/pg.conf']
+    assert result.mkdirs == [SD]
+
+
+def test_a_second_run_changes_nothing_in_either_context():
+    groups = dict(upstreams=[up('app'), sup('pg')], vhosts=[{'name': 'shop', 'upstream': 'app'}],
+                  stream_proxies=[sp('pg')])
+    first = stream_plan(**groups)
+    files = dict((c.path, c.after) for c in first.changes)
+    snap = stream_snapshot(dict((p, t) for p, t in files.items() if p != NGINX_CONF), main=files[NGINX_CONF],
+                           current=dict((p, {'content': t.encode('utf-8')}) for p, t in files.items()
+                                        if p != NGINX_CONF))
+    second = stream_plan(snap, **groups)
+    assert [(c.path, c.changed) for c in second.changes] == [
+        (CD + '/app.conf', False), (SD + '/pg.conf', False), (CD + '/shop.vhost.conf', False),
+        (SD + '/pg.stream.conf', False)]
+    assert second.changed is False
+
+
+def test_a_stream_block_in_another_file_is_refused_naming_it():
+    main = MAIN + 'include /etc/nginx/streams.conf;\n'
+    snap = stream_snapshot({'/etc/nginx/streams.conf': 'stream {\n    server {\n        listen 6000;\n'
+                                                       '        proxy_pass 127.0.0.1:6001;\n    }\n}\n'}, main=main)
+    assert stream_refusal(InspectError, snap=snap, upstreams=[sup('pg')]) == (
+        "stream_conf_dir: '/etc/nginx/stream.d' is not included by the stream {} block at "
+        '/etc/nginx/streams.conf:1; add "include /etc/nginx/stream.d/*.conf;" inside that block.')
+
+
+def test_a_stream_item_that_removes_nothing_but_its_file_needs_no_stream_block():
+    snap = stream_snapshot({SD + '/pg.conf': managed('upstream pg {\n    server 10.0.0.31:5432;\n}\n')},
+                           current={SD + '/pg.conf': {'content': managed('upstream pg {\n    server '
+                                                                         '10.0.0.31:5432;\n}\n').encode()}})
+    result = stream_plan(snap, upstreams=[{'name': 'pg', 'context': 'stream', 'state': 'absent'}])
+    assert [(c.path, c.after) for c in result.changes] == [(SD + '/pg.conf', None)]
+    assert result.mkdirs == []
+
+
+# -- the stream module ----------------------------------------------------------------
+
+def test_a_dynamic_stream_module_that_is_not_loaded_is_refused():
+    assert stream_refusal(InspectError, snap=stream_snapshot(build=DEBIAN_V), upstreams=[sup('pg')]) == (
+        'stream_conf_dir: needs the stream module, which this Nginx has as a dynamic module that its configuration '
+        "does not load; install it (Debian: libnginx-mod-stream, which the role installs) or add "
+        "'load_module modules/ngx_stream_module.so;' at the top of nginx.conf.")
+
+
+def test_no_stream_module_is_refused():
+    build = 'nginx version: nginx/1.22.1\nconfigure arguments: --with-http_ssl_module'
+    assert stream_refusal(InspectError, snap=stream_snapshot(build=build), stream_proxies=[sp('pg')],
+                          upstreams=[sup('pg')]) == (
+        'stream_conf_dir: needs the stream module, which this Nginx was built without; install an Nginx built with '
+        'it (Debian: nginx with libnginx-mod-stream).')
+
+
+def test_debian_s_modules_enabled_load_module_is_accepted():
+    main = 'user www-data;\ninclude /etc/nginx/modules-enabled/*.conf;\n' + MAIN
+    result = stream_plan(stream_snapshot(LOAD_STREAM, main=main, build=DEBIAN_V), upstreams=[sup('pg')])
+    assert [(c.path, c.after) for c in result.changes] == [(SD + '/pg.conf', PG_TEXT),
+                                                           (NGINX_CONF, main + STREAM_BLOCK)]
+
+
+def test_http_items_need_no_stream_module():
+    result = stream_plan(stream_snapshot(build='nginx version: nginx/1.22.1\nconfigure arguments: --without-stream'),
+                         upstreams=[up('app')])
+    assert [c.path for c in result.changes] == [CD + '/app.conf']
+
+
+# -- two namespaces ---------------------------------------------------------------------
+
+NAMESPACES = 'and http and stream groups are separate namespaces'
+
+
+@pytest.mark.parametrize('vhost, option', [
+    ({'name': 'shop', 'upstream': 'pg'}, 'vhosts[0].upstream'),
+    ({'name': 'shop', 'locations': [{'path': '/', 'upstream': 'pg'}]}, 'vhosts[0].locations[0].upstream'),
+    ({'name': 'shop', 'locations': [{'path': '/', 'split': [{'upstream': 'app', 'percent': 90},
+                                                            {'upstream': 'pg'}]}]},
+     'vhosts[0].locations[0].split'),
+], ids=['upstream', 'location', 'split'])
+def test_a_vhost_naming_a_stream_group_is_refused_naming_the_other_context(vhost, option):
+    assert stream_refusal(InspectError, snap=stream_snapshot(main=STREAM_MAIN), upstreams=[up('app'), sup('pg')],
+                          vhosts=[vhost]) == (
+        "%s: 'pg' is an upstream of the stream context (/etc/nginx/stream.d/pg.conf:3), %s; give a group with "
+        "context: http." % (option, NAMESPACES))
+
+
+def test_a_stream_proxy_naming_an_http_group_is_refused_naming_the_other_context():
+    assert stream_refusal(InspectError, snap=stream_snapshot(main=STREAM_MAIN), upstreams=[up('app')],
+                          stream_proxies=[sp('db', 'app')]) == (
+        "stream_proxies[0].upstream: 'app' is an upstream of the http context (/etc/nginx/conf.d/app.conf:3), %s; "
+        "give a group with context: stream." % NAMESPACES)
+
+
+def test_a_stream_proxy_naming_an_undefined_group_is_refused():
+    assert stream_refusal(InspectError, snap=stream_snapshot(main=STREAM_MAIN), stream_proxies=[sp('db', 'nope')]) == (
+        "stream_proxies[0].upstream: 'nope' is not defined as an upstream in the proxy's configuration; define it "
+        "first (balancer.nginx.upstream with context: stream, or in the same site call).")
+
+
+def test_a_stream_proxy_to_a_hand_written_stream_group_is_accepted():
+    main = MAIN + 'stream {\n    include /etc/nginx/stream.d/*.conf;\n    upstream DB {\n        server 10.0.0.9:5432;\n' \
+                  '    }\n}\n'
+    result = stream_plan(stream_snapshot(main=main), stream_proxies=[sp('db')])
+    assert [(c.path, c.after) for c in result.changes] == [
+        (SD + '/db.stream.conf', PG_PROXY_TEXT.replace('stream_proxy pg', 'stream_proxy db').replace('pg;', 'db;'))]
+
+
+def test_same_named_http_and_stream_groups_are_allowed():
+    result = stream_plan(stream_snapshot(main=STREAM_MAIN), upstreams=[up('app'), sup('APP')],
+                         vhosts=[{'name': 'shop', 'upstream': 'app'}], stream_proxies=[sp('app')])
+    assert [c.path for c in result.changes] == [CD + '/app.conf', SD + '/APP.conf', CD + '/shop.vhost.conf',
+                                                SD + '/app.stream.conf']
+
+
+def test_a_stream_group_named_like_a_hand_written_http_group_is_no_duplicate():
+    snap = stream_snapshot({CD + '/hand.conf': 'upstream pg {\n    server 10.0.0.9:80;\n}\n'}, main=STREAM_MAIN)
+    assert [c.path for c in stream_plan(snap, upstreams=[sup('pg')]).changes] == [SD + '/pg.conf']
+    # nor the other way round
+    main = STREAM_MAIN.replace('    include /etc/nginx/stream.d/*.conf;\n',
+                               '    include /etc/nginx/stream.d/*.conf;\n    upstream app {\n'
+                               '        server 10.0.0.9:5432;\n    }\n')
+    assert [c.path for c in stream_plan(stream_snapshot(main=main), upstreams=[up('app')]).changes] == [
+        CD + '/app.conf']
+
+
+# -- duplicates, per namespace ------------------------------------------------------------
+
+def test_a_stream_group_repeated_in_another_case_is_refused():
+    with pytest.raises(ModelError) as info:
+        _engine.describe(CD, upstreams=[sup('pg'), sup('PG', path=SD + '/other.conf')])
+    assert str(info.value) == ("upstreams[1].name: 'PG' repeats upstreams[0].name (Nginx compares upstream names "
+                               "ignoring letter case); describe each upstream once.")
+
+
+def test_a_stream_proxy_repeated_is_refused():
+    with pytest.raises(ModelError) as info:
+        _engine.describe(CD, stream_proxies=[sp('pg'), sp('pg', listen='5433')])
+    assert str(info.value) == ("stream_proxies[1].name: 'pg' writes the same file /etc/nginx/stream.d/pg.stream.conf "
+                               "as stream_proxies[0].name; give each item its own name or path.")
+    with pytest.raises(ModelError) as info:
+        _engine.describe(CD, stream_proxies=[sp('pg'), sp('pg', listen='5433', path=SD + '/other.conf')])
+    assert str(info.value) == "stream_proxies[1].name: 'pg' repeats stream_proxies[0].name; describe each stream_proxy once."
+
+
+def test_a_stream_group_defined_by_hand_in_the_stream_context_is_a_duplicate():
+    main = STREAM_MAIN.replace('    include /etc/nginx/stream.d/*.conf;\n',
+                               '    include /etc/nginx/stream.d/*.conf;\n    upstream PG {\n'
+                               '        server 10.0.0.9:5432;\n    }\n')
+    assert stream_refusal(InspectError, snap=stream_snapshot(main=main), upstreams=[sup('pg')]) == (
+        "upstreams[0].name: 'pg' is already defined as an upstream in /etc/nginx/nginx.conf:9; remove it there, or "
+        "choose another name.")
+
+
+# -- removing a stream group ------------------------------------------------------------------
+
+OLD_PG = managed('upstream old {\n    server 10.9.9.9:5432;\n}\n')
+HAND_PROXY = 'server {\n    listen 6000;\n    proxy_pass old;\n}\n'
+
+
+def test_a_stream_group_still_used_by_a_stream_proxy_is_not_removed():
+    snap = stream_snapshot({SD + '/old.conf': OLD_PG, SD + '/hand.conf': HAND_PROXY}, main=STREAM_MAIN,
+                           current={SD + '/old.conf': {'content': OLD_PG.encode()}})
+    assert stream_refusal(InspectError, snap=snap, upstreams=[{'name': 'old', 'context': 'stream',
+                                                               'state': 'absent'}]) == (
+        "upstreams[0].state: 'absent' cannot remove stream upstream 'old': a stream proxy still passes to it at "
+        "/etc/nginx/stream.d/hand.conf:3; change those stream proxies first, or set force: true.")
+    result = stream_plan(snap, force=True, upstreams=[{'name': 'old', 'context': 'stream', 'state': 'absent'}])
+    assert [(c.path, c.after, c.changed) for c in result.changes] == [(SD + '/old.conf', None, True)]
+
+
+def test_removing_an_http_group_ignores_stream_proxies_of_that_name():
+    app = managed('upstream old {\n    server 10.0.0.1:80;\n}\n')
+    snap = stream_snapshot({CD + '/old.conf': app, SD + '/old.conf': 'upstream old {\n    server 1.1.1.1:5432;\n}\n',
+                            SD + '/hand.conf': HAND_PROXY}, main=STREAM_MAIN,
+                           current={CD + '/old.conf': {'content': app.encode()}})
+    result = stream_plan(snap, upstreams=[{'name': 'old', 'state': 'absent'}])
+    assert [(c.path, c.after) for c in result.changes] == [(CD + '/old.conf', None)]
+
+
+# -- exclusive, in stream_conf_dir ----------------------------------------------------------
+
+OLD_PROXY = managed('server {\n    listen 6000;\n    proxy_pass old;\n}\n')
+
+
+def test_exclusive_prunes_managed_files_in_stream_conf_dir():
+    hand = 'upstream hand {\n    server 10.9.9.7:5432;\n}\n'
+    snap = stream_snapshot({SD + '/old.conf': OLD_PG, SD + '/old.stream.conf': OLD_PROXY, SD + '/hand.conf': hand},
+                           main=STREAM_MAIN,
+                           dirs={SD: {SD + '/old.conf': dir_entry(OLD_PG), SD + '/old.stream.conf': dir_entry(OLD_PROXY),
+                                      SD + '/hand.conf': dir_entry(hand, False)},
+                                 CD: {CD + '/stale.conf': dir_entry(OLD)}})
+    result = stream_plan(snap, exclusive=True, upstreams=[sup('pg')])
+    # the directories the call writes to: stream_conf_dir only (conf_dir's stale file stays)
+    assert [(c.path, c.after is None) for c in result.changes] == [
+        (SD + '/pg.conf', False), (SD + '/old.conf', True), (SD + '/old.stream.conf', True)]
+
+
+def test_exclusive_refuses_to_prune_a_stream_group_a_hand_written_proxy_uses():
+    snap = stream_snapshot({SD + '/old.conf': OLD_PG, SD + '/hand.conf': HAND_PROXY}, main=STREAM_MAIN,
+                           dirs={SD: {SD + '/old.conf': dir_entry(OLD_PG), SD + '/hand.conf': dir_entry(HAND_PROXY,
+                                                                                                        False)}})
+    assert stream_refusal(InspectError, snap=snap, exclusive=True, upstreams=[sup('pg')]) == (
+        "exclusive: would remove /etc/nginx/stream.d/old.conf, which defines stream upstream 'old' still used at "
+        "/etc/nginx/stream.d/hand.conf:3; describe that stream upstream in this call too, or set exclusive: false.")
+
+
+def test_exclusive_prunes_an_http_group_a_stream_proxy_names_without_complaint():
+    # a stream proxy naming "old" passes to the stream group "old", never to the http one
+    snap = stream_snapshot({CD + '/old.conf': OLD, SD + '/old2.conf': 'upstream old {\n    server 1.1.1.1:5432;\n}\n',
+                            SD + '/hand.conf': HAND_PROXY}, main=STREAM_MAIN, dirs={CD: {CD + '/old.conf': dir_entry(OLD)}})
+    result = stream_plan(snap, exclusive=True, upstreams=[up('app')])
+    assert [(c.path, c.after is None) for c in result.changes] == [(CD + '/app.conf', False), (CD + '/old.conf', True)]
+
+
+# -- split: its groups exist and count as references -------------------------------------------
+
+SPLIT_VHOST = {'name': 'shop', 'locations': [{'path': '/', 'split': [{'upstream': 'v1', 'percent': 90},
+                                                                     {'upstream': 'v2'}]}]}
+
+
+def test_a_split_to_groups_of_the_same_call_is_accepted():
+    result = plan(upstreams=[up('v1'), up('v2', '10.0.0.2:80')], vhosts=[SPLIT_VHOST])
+    text = files_of(result)[CD + '/shop.vhost.conf']
+    assert text.split('\n')[2:6] == ['split_clients $request_id $balancer_split_shop_0 {', '    90% v1;',
+                                     '    * v2;', '}']
+
+
+def test_a_split_to_an_undefined_group_is_refused_naming_it():
+    assert refusal(InspectError, upstreams=[up('v1')], vhosts=[SPLIT_VHOST]) == (
+        "vhosts[0].locations[0].split: 'v2' is not defined as an upstream in the proxy's configuration; define it "
+        "first (balancer.nginx.upstream, or in the same site call), or use pass for a literal URL.")
+
+
+V2 = managed('upstream v2 {\n    server 10.0.0.2:80;\n}\n')
+HAND_SPLIT = ('split_clients $request_id $canary {\n'
+              '    90% v1;\n'
+              '    * v2;\n'
+              '}\n'
+              'server {\n'
+              '    location / {\n'
+              '        proxy_pass http://$canary;\n'
+              '    }\n'
+              '}\n')
+
+
+def test_a_group_a_split_uses_is_not_removed():
+    # the reference named is the split's line (the proxy_pass goes through its variable)
+    snap = snapshot({CD + '/v1.conf': 'upstream v1 {\n    server 10.0.0.1:80;\n}\n', CD + '/v2.conf': V2,
+                     CD + '/site.conf': HAND_SPLIT}, {CD + '/v2.conf': {'content': V2.encode()}})
+    assert refusal(InspectError, snap=snap, upstreams=[{'name': 'v2', 'state': 'absent'}]) == (
+        "upstreams[0].state: 'absent' cannot remove upstream 'v2': proxy_pass still refers to it at "
+        "/etc/nginx/conf.d/site.conf:3; change those proxy_pass lines first, or set force: true.")
+
+
+def test_a_group_removed_in_the_call_that_splits_to_it_is_refused():
+    assert refusal(InspectError, upstreams=[up('v1'), {'name': 'v2', 'state': 'absent'}], vhosts=[SPLIT_VHOST]) == (
+        "upstreams[1].state: 'absent' cannot remove upstream 'v2': proxy_pass still refers to it at "
+        "/etc/nginx/conf.d/shop.vhost.conf:5; change those proxy_pass lines first, or set force: true.")
+
+
+def test_exclusive_refuses_to_prune_a_group_a_split_uses():
+    snap = snapshot({CD + '/v1.conf': 'upstream v1 {\n    server 10.0.0.1:80;\n}\n', CD + '/v2.conf': V2,
+                     CD + '/site.conf': HAND_SPLIT}, dirs={CD: {CD + '/v2.conf': dir_entry(V2)}})
+    assert refusal(InspectError, snap=snap, exclusive=True, upstreams=[up('app')]) == (
+        "exclusive: would remove /etc/nginx/conf.d/v2.conf, which defines upstream 'v2' still used at "
+        "/etc/nginx/conf.d/site.conf:3; describe that upstream in this call too, or set exclusive: false.")
+
+
+def test_a_vhost_with_a_split_can_be_taken_over():
+    before = ('server {\n    listen 80;\n    location / {\n        proxy_pass http://$c;\n    }\n}\n').encode()
+    result = plan(on_proxy({CD + '/shop.vhost.conf': before}), force=True, upstreams=[up('v1'), up('v2')],
+                  vhosts=[SPLIT_VHOST])
+    assert [c.path for c in result.changes if c.changed] == [CD + '/v1.conf', CD + '/v2.conf', CD + '/shop.vhost.conf']
+    # a hand-written split_clients before the server is the vhost's own canary, which its options express
+    before = HAND_SPLIT.encode()
+    result = plan(on_proxy({CD + '/shop.vhost.conf': before}), force=True, upstreams=[up('v1'), up('v2')],
+                  vhosts=[SPLIT_VHOST])
+    assert [c.before for c in result.changes if c.path == CD + '/shop.vhost.conf'] == [before]
+
+
+# -- backend_tls: one TLS per group ------------------------------------------------------------
+
+TLS = {'name': 'backend.internal', 'trusted_certificate': '/etc/ssl/certs/ca.pem'}
+TLS_MIX = ("locations.backend_tls: gives the locations that proxy to group 'app' different TLS settings (%s and %s); "
+           "Nginx resumes TLS sessions per group, and a resumed session skips verification and the client "
+           "certificate; give every location of that group the same backend_tls.")
+
+
+def test_every_location_of_a_group_with_the_same_tls_is_accepted():
+    result = plan(upstreams=[up('app')], vhosts=[
+        {'name': 'a', 'locations': [{'path': '/', 'upstream': 'app', 'backend_tls': TLS},
+                                    {'path': '/x', 'upstream': 'app', 'backend_tls': dict(TLS)}]},
+        {'name': 'b', 'locations': [{'path': '/', 'upstream': 'app', 'backend_tls': dict(TLS)}]}])
+    assert result.changed
+
+
+def test_a_tls_mix_in_one_vhost_is_refused():
+    assert refusal(InspectError, upstreams=[up('app')], vhosts=[
+        {'name': 'a', 'locations': [{'path': '/', 'upstream': 'app', 'backend_tls': TLS},
+                                    {'path': '/x', 'upstream': 'app'}]}]) == TLS_MIX % (
+        CD + '/a.vhost.conf:6', CD + '/a.vhost.conf:19')
+
+
+def test_a_tls_mix_across_vhosts_is_refused():
+    assert refusal(InspectError, upstreams=[up('app')], vhosts=[
+        {'name': 'a', 'locations': [{'path': '/', 'upstream': 'app', 'backend_tls': TLS}]},
+        {'name': 'b', 'upstream': 'app'}]) == TLS_MIX % (CD + '/a.vhost.conf:6', CD + '/b.vhost.conf:6')
+
+
+def test_a_tls_mix_of_other_settings_is_refused():
+    assert refusal(InspectError, upstreams=[up('app')], vhosts=[
+        {'name': 'a', 'locations': [{'path': '/', 'upstream': 'app', 'backend_tls': TLS},
+                                    {'path': '/x', 'upstream': 'app',
+                                     'backend_tls': dict(TLS, certificate='/c.pem', certificate_key='/c.key')}]}]) == (
+        TLS_MIX % (CD + '/a.vhost.conf:6', CD + '/a.vhost.conf:19'))
+
+
+HAND_PLAIN = 'server {\n    location / {\n        proxy_pass http://app;\n    }\n}\n'
+
+
+def test_a_tls_mix_with_a_hand_written_location_is_refused_when_a_written_file_takes_part():
+    assert refusal(InspectError, snap=snapshot({CD + '/hand.conf': HAND_PLAIN}), upstreams=[up('app')], vhosts=[
+        {'name': 'a', 'locations': [{'path': '/', 'upstream': 'app', 'backend_tls': TLS}]}]) == TLS_MIX % (
+        CD + '/a.vhost.conf:6', CD + '/hand.conf:2')
+
+
+def test_a_tls_mix_among_hand_written_files_alone_is_not_this_call_s():
+    hand_tls = 'server {\n    location / {\n        proxy_pass https://app;\n        proxy_ssl_verify off;\n    }\n}\n'
+    snap = snapshot({CD + '/hand.conf': HAND_PLAIN, CD + '/hand2.conf': hand_tls,
+                     CD + '/app.conf': 'upstream app {\n    server 10.0.0.1:80;\n}\n'})
+    result = plan(snap, upstreams=[up('api')], vhosts=[{'name': 'b', 'upstream': 'api'}])
+    assert [c.path for c in result.changes] == [CD + '/api.conf', CD + '/b.vhost.conf']
+
+
+def test_a_split_location_with_tls_and_a_plain_location_to_one_of_its_groups_is_a_mix():
+    # the split location proxies to app (and api) with TLS, /x to app without: Nginx would resume one's sessions
+    # in the other
+    vhost = {'name': 'a', 'locations': [
+        {'path': '/', 'split': [{'upstream': 'app', 'percent': 90}, {'upstream': 'api'}], 'backend_tls': TLS},
+        {'path': '/x', 'upstream': 'app'}]}
+    assert refusal(InspectError, upstreams=[up('app'), up('api')], vhosts=[vhost]) == TLS_MIX % (
+        CD + '/a.vhost.conf:10', CD + '/a.vhost.conf:23')
+
+
+# -- a stream item in the wrong context ------------------------------------------------------
+
+@pytest.mark.parametrize('groups, option, path, where, kind', [
+    ({'upstreams': [sup('pg')], 'stream_proxies': [sp('pg', path=CD + '/pg.conf')]}, 'stream_proxies[0].path',
+     CD + '/pg.conf', 'http at /etc/nginx/nginx.conf:4', 'stream {} (stream_conf_dir)'),
+    ({'upstreams': [sup('pg', path=CD + '/pg.conf')]}, 'upstreams[0].path', CD + '/pg.conf',
+     'http at /etc/nginx/nginx.conf:4', 'stream {} (stream_conf_dir)'),
+    ({'upstreams': [up('app', path=SD + '/app.conf')]}, 'upstreams[0].path', SD + '/app.conf',
+     'stream at /etc/nginx/nginx.conf:8', 'http {} (conf_dir)'),
+], ids=['stream-proxy-in-http', 'stream-group-in-http', 'http-group-in-stream'])
+def test_a_file_in_the_other_context_is_refused_without_claiming_what_nginx_would_say(
+        groups, option, path, where, kind):
+    # Nginx takes a server {} or an upstream {} in either context (it reads them as that context's): the refusal
+    # is right, but "<directive> directive is not allowed here" is not what Nginx would say
+    with pytest.raises(InspectError) as info:
+        stream_plan(stream_snapshot(main=STREAM_MAIN), **groups)
+    message = str(info.value)
+    assert info.value.option == option
+    assert message.startswith('%s: %s is included inside %s, where ' % (option, path, where))
+    assert message.endswith('; write it into a directory included directly in %s.' % kind)
+    assert 'directive is not allowed here' not in message
+
+
+def test_a_stream_file_nginx_never_reads_is_refused():
+    assert stream_refusal(InspectError, snap=stream_snapshot(main=STREAM_MAIN), upstreams=[sup('pg')],
+                          stream_proxies=[sp('pg', path='/srv/pg.conf')]) == (
+        'stream_proxies[0].path: /srv/pg.conf is not included by /etc/nginx/nginx.conf, so Nginx would never read '
+        'it; write it into a directory that the stream block includes (stream_conf_dir), or add '
+        '"include /srv/*.conf;" inside stream {}.')

@@ -516,3 +516,170 @@ def test_unexpressed_syntax_error_is_named_by_its_line():
     # as check_roundtrip does: the controller's temporary file is not shown, only the line
     assert _inspect.unexpressed('upstream', 'app', 'upstream app {\n    server a:80;\n') == [
         'a syntax error (unexpected end of file, expecting "}" at line 2)']
+
+
+# -- issue 12: stream references, split references, TLS per group ----------------------------
+
+STREAM_FILES = {
+    NGINX_CONF: ('events {}\n'
+                 'http {\n'
+                 '    include /etc/nginx/conf.d/*.conf;\n'
+                 '}\n'
+                 'stream {\n'
+                 '    include /etc/nginx/stream.d/*.conf;\n'
+                 '}\n'),
+    '/etc/nginx/conf.d/v.conf': 'upstream v1 {\n    server 10.0.0.1:80;\n}\nupstream V2 {\n    server 10.0.0.2:80;\n}\n',
+    '/etc/nginx/conf.d/shop.vhost.conf': ('split_clients $request_id $canary {\n'
+                                          '    90% v1;\n'
+                                          '    * v2;\n'
+                                          '}\n'
+                                          'server {\n'
+                                          '    location / {\n'
+                                          '        proxy_pass http://$canary;\n'
+                                          '    }\n'
+                                          '    location /direct {\n'
+                                          '        proxy_pass http://v1;\n'
+                                          '    }\n'
+                                          '}\n'),
+    '/etc/nginx/stream.d/db.conf': ('upstream db {\n    server 10.0.0.3:5432;\n}\n'
+                                    'server {\n    listen 5432;\n    proxy_pass DB;\n}\n'
+                                    'server {\n    listen 5433;\n    proxy_pass 10.0.0.4:5432;\n}\n'),
+}
+
+
+@pytest.fixture(scope='module')
+def stream_tree():
+    return ConfigTree(STREAM_FILES, NGINX_CONF)
+
+
+def test_a_split_counts_as_a_reference_of_each_of_its_groups(stream_tree):
+    assert [s.where() for s in stream_tree.split_values] == ['/etc/nginx/conf.d/shop.vhost.conf:2',
+                                                             '/etc/nginx/conf.d/shop.vhost.conf:3']
+    assert [s.where() for s in stream_tree.references('v1')] == ['/etc/nginx/conf.d/shop.vhost.conf:10',
+                                                                 '/etc/nginx/conf.d/shop.vhost.conf:2']
+    assert [s.where() for s in stream_tree.references('V2')] == ['/etc/nginx/conf.d/shop.vhost.conf:3']
+    # the proxy_pass to the split's variable names no group
+    assert [s.where() for s in stream_tree.proxy_passes] == ['/etc/nginx/conf.d/shop.vhost.conf:7',
+                                                             '/etc/nginx/conf.d/shop.vhost.conf:10']
+
+
+def test_stream_references(stream_tree):
+    assert [s.where() for s in stream_tree.stream_proxy_passes] == ['/etc/nginx/stream.d/db.conf:6',
+                                                                    '/etc/nginx/stream.d/db.conf:10']
+    assert [s.where() for s in stream_tree.stream_references('db')] == ['/etc/nginx/stream.d/db.conf:6']
+    # a stream proxy is no reference of an http group, nor a split of a stream group
+    assert stream_tree.references('db') == [] and stream_tree.stream_references('v1') == []
+
+
+def test_definitions_per_context(stream_tree):
+    assert [s.where() for s in stream_tree.upstream_definitions('DB', 'stream')] == ['/etc/nginx/stream.d/db.conf:1']
+    assert stream_tree.upstream_definitions('db') == stream_tree.upstream_definitions('db', 'http') == []
+    assert stream_tree.upstream_definitions('v1', 'stream') == []
+
+
+def test_orphaned_uses_and_removal_per_context():
+    files = dict(STREAM_FILES)
+    files['/etc/nginx/stream.d/db.conf'] = 'server {\n    listen 5432;\n    proxy_pass db;\n}\n'
+    tree = ConfigTree(files, NGINX_CONF)
+    assert [s.where() for s in tree.orphaned_uses(_inspect.STREAM_UPSTREAM, 'db')] == ['/etc/nginx/stream.d/db.conf:3']
+    assert tree.orphaned_uses('upstream', 'db') == []
+    with pytest.raises(InspectError) as exc:
+        _inspect.check_removal(tree, _inspect.STREAM_UPSTREAM, 'db', 'upstreams[0].state')
+    assert str(exc.value) == ("upstreams[0].state: 'absent' cannot remove stream upstream 'db': a stream proxy still "
+                              "passes to it at /etc/nginx/stream.d/db.conf:3; change those stream proxies first, or "
+                              "set force: true.")
+
+
+def test_check_nothing_lost_in_the_stream_context():
+    files = dict(STREAM_FILES)
+    files['/etc/nginx/stream.d/db.conf'] = 'server {\n    listen 5432;\n    proxy_pass db;\n}\n'
+    tree = ConfigTree(files, NGINX_CONF)
+    removed = 'upstream db {\n    server 10.0.0.3:5432;\n}\n'
+    with pytest.raises(InspectError) as exc:
+        _inspect.check_nothing_lost(tree, '/etc/nginx/stream.d/old.conf', removed, context='stream')
+    assert str(exc.value) == ("exclusive: would remove /etc/nginx/stream.d/old.conf, which defines stream upstream "
+                              "'db' still used at /etc/nginx/stream.d/db.conf:3; describe that stream upstream in "
+                              "this call too, or set exclusive: false.")
+    # read as an http group, nothing uses it
+    assert _inspect.check_nothing_lost(tree, '/etc/nginx/conf.d/old.conf', removed) is None
+
+
+def test_check_unique_upstream_per_context(stream_tree):
+    assert check_unique_upstream(stream_tree, 'db', '/etc/nginx/conf.d/db.conf') is None
+    with pytest.raises(InspectError) as exc:
+        check_unique_upstream(stream_tree, 'DB', '/etc/nginx/stream.d/other.conf', 'upstreams[1].name', 'stream')
+    assert str(exc.value) == ("upstreams[1].name: 'DB' is already defined as an upstream in "
+                              "/etc/nginx/stream.d/db.conf:1; remove it there, or choose another name.")
+    assert check_unique_upstream(stream_tree, 'db', '/etc/nginx/stream.d/db.conf', 'name', 'stream') is None
+
+
+def test_check_http_context_of_the_stream_context(stream_tree):
+    assert check_http_context(stream_tree, '/etc/nginx/stream.d/pg.stream.conf', 'stream_conf_dir', 'stream_proxy',
+                              context='stream') is None
+    with pytest.raises(InspectError) as exc:
+        check_http_context(stream_tree, '/etc/nginx/tcp/pg.conf', 'stream_conf_dir', 'stream_proxy',
+                           context='stream')
+    assert str(exc.value) == (
+        'stream_conf_dir: /etc/nginx/tcp/pg.conf is not included by /etc/nginx/nginx.conf, so Nginx would never read '
+        'it; write it into a directory that the stream block includes (stream_conf_dir), or add '
+        '"include /etc/nginx/tcp/*.conf;" inside stream {}.')
+
+
+TLS_LOCATION = ('    location %s {\n'
+                '        proxy_pass https://app;\n'
+                '        proxy_ssl_verify on;\n'
+                '        proxy_ssl_trusted_certificate /etc/ssl/ca.pem;\n'
+                '        proxy_ssl_name backend.internal;\n'
+                '    }\n')
+PLAIN_LOCATION = '    location %s {\n        proxy_pass http://app;\n    }\n'
+CLIENT_CERTIFICATE = '        proxy_ssl_certificate /c.pem;\n        proxy_ssl_certificate_key /c.key;\n'
+
+
+def tls_tree(**vhosts):
+    files = {NGINX_CONF: 'http {\n    include /etc/nginx/conf.d/*.conf;\n}\n',
+             '/etc/nginx/conf.d/app.conf': 'upstream app {\n    server 10.0.0.1:443;\n}\n'}
+    files.update(('/etc/nginx/conf.d/%s.conf' % name, 'server {\n%s}\n' % text) for name, text in vhosts.items())
+    return ConfigTree(files, NGINX_CONF)
+
+
+def test_check_backend_tls_accepts_one_tls_per_group():
+    tree = tls_tree(a=TLS_LOCATION % '/' + TLS_LOCATION % '/x', b=TLS_LOCATION % '/')
+    assert _inspect.check_backend_tls(tree, {'/etc/nginx/conf.d/a.conf'}, 'locations.backend_tls') is None
+    # the order of the statements does not matter
+    reordered = ('    location / {\n        proxy_ssl_name backend.internal;\n        proxy_pass https://app;\n'
+                 '        proxy_ssl_trusted_certificate /etc/ssl/ca.pem;\n        proxy_ssl_verify on;\n    }\n')
+    tree = tls_tree(a=TLS_LOCATION % '/', b=reordered)
+    assert _inspect.check_backend_tls(tree, {'/etc/nginx/conf.d/a.conf'}, 'locations.backend_tls') is None
+
+
+@pytest.mark.parametrize('other', [
+    PLAIN_LOCATION % '/',
+    TLS_LOCATION.replace('on;', 'off;') % '/',
+    TLS_LOCATION.replace('https', 'http') % '/',
+    TLS_LOCATION.replace('    }\n', CLIENT_CERTIFICATE + '    }\n') % '/',
+], ids=['plain', 'unverified', 'http-scheme', 'client-certificate'])
+def test_check_backend_tls_refuses_a_mix_where_a_written_file_takes_part(other):
+    tree = tls_tree(a=TLS_LOCATION % '/', b=other)
+    with pytest.raises(InspectError) as exc:
+        _inspect.check_backend_tls(tree, {'/etc/nginx/conf.d/b.conf'}, 'vhosts.backend_tls')
+    assert str(exc.value) == (
+        "vhosts.backend_tls: gives the locations that proxy to group 'app' different TLS settings "
+        "(/etc/nginx/conf.d/a.conf:2 and /etc/nginx/conf.d/b.conf:2); Nginx resumes TLS sessions per group, and a "
+        "resumed session skips verification and the client certificate; give every location of that group the same "
+        "backend_tls.")
+    # files this call does not write are not its to judge
+    assert _inspect.check_backend_tls(tree, {'/etc/nginx/conf.d/c.conf'}, 'vhosts.backend_tls') is None
+
+
+def test_check_backend_tls_compares_groups_ignoring_letter_case():
+    tree = tls_tree(a=TLS_LOCATION % '/', b=(PLAIN_LOCATION % '/').replace('http://app', 'http://APP'))
+    with pytest.raises(InspectError):
+        _inspect.check_backend_tls(tree, {'/etc/nginx/conf.d/a.conf'}, 'locations.backend_tls')
+
+
+def test_unexpressed_vhost_keeps_its_own_split_clients():
+    split = 'split_clients $request_id $c {\n    90% a;\n    * b;\n}\n'
+    server = 'server {\n    location / {\n        proxy_pass http://$c;\n        proxy_ssl_verify off;\n    }\n}\n'
+    assert _inspect.unexpressed('vhost', 'www', split + server) == []
+    # after the server it is none of the vhost's
+    assert _inspect.unexpressed('vhost', 'www', server + split) == ['"split_clients $request_id $c" at line 7']

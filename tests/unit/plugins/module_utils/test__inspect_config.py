@@ -91,7 +91,7 @@ GUIDE = {NGINX_CONF: MAIN, UPSTREAM_FILE: UPSTREAM, SITE_FILE: SITE}
 WITH_PLUS = dict(GUIDE, **{PLUS_FILE: PLUS})
 
 BACKEND_OPTIONS = {
-    'method': 'round_robin', 'consistent': False, 'random_two': False, 'ntlm': False, 'keepalive': 32,
+    'context': 'http', 'method': 'round_robin', 'consistent': False, 'random_two': False, 'ntlm': False, 'keepalive': 32,
     'servers': [
         {'address': '10.0.0.11:3000', 'weight': 3, 'max_fails': 3, 'fail_timeout': '30s',
          'backup': False, 'down': False, 'resolve': False, 'drain': False},
@@ -171,7 +171,8 @@ def test_describe_config_unknown_and_stream_upstreams():
     assert result['upstreams'] == {
         'Shop': {
             'file': '/etc/nginx/conf.d/shop.conf', 'line': 1,
-            'options': {'method': 'round_robin', 'consistent': False, 'random_two': False, 'ntlm': False,
+            'options': {'context': 'http', 'method': 'round_robin', 'consistent': False, 'random_two': False,
+                        'ntlm': False,
                         'servers': [{'address': '10.0.0.1:80', 'backup': False, 'down': False, 'resolve': False,
                                      'drain': False}]},
             'unknown': [{'directive': 'server', 'args': ['10.0.0.1:80', 'foo=1'], 'line': 2},
@@ -184,11 +185,13 @@ def test_describe_config_unknown_and_stream_upstreams():
     assert result['stream_upstreams'] == {
         'db': {
             'file': '/etc/nginx/stream.d/db.conf', 'line': 1,
-            'options': {'method': 'least_conn', 'consistent': False, 'random_two': False, 'ntlm': False,
+            'options': {'context': 'stream', 'method': 'least_conn', 'consistent': False, 'random_two': False,
+                        'ntlm': False,
                         'servers': [{'address': '10.0.0.2:5432', 'backup': False, 'down': False, 'resolve': False,
                                      'drain': False}]},
             'unknown': [],
-            'references': [],
+            # the stream proxy that passes to it (issue 12: references of stream groups too)
+            'references': [{'file': '/etc/nginx/stream.d/db.conf', 'line': 7}],
         },
     }
     assert result['undefined_upstreams'] == []
@@ -202,6 +205,42 @@ def test_describe_config_only_upstream_ignores_case():
     assert (result['upstreams'], list(result['stream_upstreams'])) == ({}, ['db'])
 
 
+def test_stream_options_feed_back_into_the_upstream_model_in_the_stream_context():
+    options = _inspect.describe_config(ConfigTree(MIXED, NGINX_CONF), OSS_122)['stream_upstreams']['db']['options']
+    model = Upstream.from_options(dict(options, name='db'))
+    assert model.context == 'stream'
+    assert _render.render_file(model.payload, ('upstream', 'db')).split('\n')[2:] == [
+        'upstream db {', '    least_conn;', '    server 10.0.0.2:5432;', '}', '']
+
+
+def test_same_named_http_and_stream_groups_are_listed_apart():
+    files = {NGINX_CONF: STREAM_MAIN,
+             '/etc/nginx/conf.d/app.conf': ('upstream app {\n    server 10.0.0.1:80;\n}\n'
+                                            'server {\n    location / {\n        proxy_pass http://app;\n    }\n}\n'),
+             '/etc/nginx/stream.d/app.conf': ('upstream APP {\n    server 10.0.0.1:5432;\n}\n'
+                                              'server {\n    listen 5432;\n    proxy_pass app;\n}\n')}
+    result = _inspect.describe_config(ConfigTree(files, NGINX_CONF), OSS_122)
+    assert (result['upstreams']['app']['references'], result['stream_upstreams']['APP']['references']) == (
+        [{'file': '/etc/nginx/conf.d/app.conf', 'line': 6}], [{'file': '/etc/nginx/stream.d/app.conf', 'line': 6}])
+    assert (result['upstreams']['app']['options']['context'],
+            result['stream_upstreams']['APP']['options']['context']) == ('http', 'stream')
+    assert result['undefined_upstreams'] == []
+
+
+def test_a_split_counts_as_a_reference_of_each_group():
+    files = {NGINX_CONF: 'http {\n    include /etc/nginx/conf.d/*.conf;\n}\n',
+             '/etc/nginx/conf.d/v1.conf': 'upstream v1 {\n    server 10.0.0.1:80;\n}\n',
+             '/etc/nginx/conf.d/v2.conf': 'upstream v2 {\n    server 10.0.0.2:80;\n}\n',
+             '/etc/nginx/conf.d/shop.vhost.conf': ('split_clients $request_id $canary {\n    90% v1;\n    * V2;\n}\n'
+                                                   'server {\n    location / {\n'
+                                                   '        proxy_pass http://$canary;\n    }\n}\n')}
+    result = _inspect.describe_config(ConfigTree(files, NGINX_CONF), OSS_122)
+    assert (result['upstreams']['v1']['references'], result['upstreams']['v2']['references']) == (
+        [{'file': '/etc/nginx/conf.d/shop.vhost.conf', 'line': 2}],
+        [{'file': '/etc/nginx/conf.d/shop.vhost.conf', 'line': 3}])
+    assert result['undefined_upstreams'] == []
+
+
 def test_options_feed_back_into_the_upstream_model(guide):
     options = _inspect.describe_config(guide, OSS_122)['upstreams']['backend']['options']
     model = Upstream.from_options(dict(options, name='backend'))
@@ -213,7 +252,8 @@ def test_options_feed_back_into_the_upstream_model(guide):
 
 def test_plus_options_feed_back_on_plus(with_plus):
     options = _inspect.describe_config(with_plus, PLUS_131)['upstreams']['plus']['options']
-    assert options == {'method': 'round_robin', 'consistent': False, 'random_two': False, 'ntlm': True,
+    assert options == {'context': 'http', 'method': 'round_robin', 'consistent': False, 'random_two': False,
+                       'ntlm': True,
                        'queue': 10, 'queue_timeout': '5s', 'zone': 'plus 64k',
                        'servers': [{'address': 'app1.internal:80', 'slow_start': '30s', 'resolve': True,
                                     'backup': False, 'down': False, 'drain': False}]}

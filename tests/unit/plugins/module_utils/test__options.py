@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _inspect, _options, _render, _specs
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError, ModelError
 from ansible_collections.balancer.nginx.plugins.module_utils._log_format import LogFormat
+from ansible_collections.balancer.nginx.plugins.module_utils._stream_proxy import StreamProxy
 from ansible_collections.balancer.nginx.plugins.module_utils._options import (
     DIRECTIVE, FLAG, PARAM, Group, Option)
 from ansible_collections.balancer.nginx.plugins.module_utils._upstream import Server, Upstream
@@ -43,7 +44,11 @@ GROUPS = {
     'VHOST_OPTIONS': _options.VHOST_OPTIONS,
     'ACCESS_LOG_OPTIONS': _options.ACCESS_LOG_OPTIONS,
     'LOG_FORMAT_OPTIONS': _options.LOG_FORMAT_OPTIONS,
+    'BACKEND_TLS_OPTIONS': _options.BACKEND_TLS_OPTIONS,
+    'SPLIT_OPTIONS': _options.SPLIT_OPTIONS,
+    'STREAM_PROXY_OPTIONS': _options.STREAM_PROXY_OPTIONS,
     'COMMON': _options.COMMON,
+    'STREAM_COMMON': _options.STREAM_COMMON,
     'FILE_COMMON': _options.FILE_COMMON,
     'SITE_OPTIONS': _options.SITE_OPTIONS,
 }
@@ -73,10 +78,10 @@ def test_option_names_are_unique_and_looked_up(group_name):
 @pytest.mark.parametrize('group_name, option', ALL_OPTIONS, ids=[option_id(e) for e in ALL_OPTIONS])
 def test_declaration_is_complete(group_name, option):
     group = GROUPS[group_name]
-    assert option.type in ('str', 'int', 'bool', 'list', 'dict', 'path', 'raw')
+    assert option.type in ('str', 'int', 'float', 'bool', 'list', 'dict', 'path', 'raw')
     assert (option.elements is not None) == (option.type == 'list')
     assert option.kind in (None, 'name', 'address', 'time', 'name_size', 'label', 'token', 'text', 'variables',
-                           'words', 'sticky', 'onoff')
+                           'words', 'sticky', 'onoff', 'percent')
     assert option.render in (None, DIRECTIVE, PARAM, FLAG)
     if option.render is not None:
         assert option.directive
@@ -88,6 +93,11 @@ def test_declaration_is_complete(group_name, option):
         assert option.feature in _options.FEATURES
     for choice, key in option.choice_features:
         assert choice in option.choices and key in _options.FEATURES
+    for choice, contexts in option.choice_contexts:
+        assert choice in option.choices and set(contexts) <= {'http', 'stream'}
+    if option.always:
+        # written even at its default: an on/off directive whose Nginx default differs
+        assert option.kind == 'onoff' and option.render == DIRECTIVE and option.default is not None
     if option.requires is not None:
         assert option.requires in group.by_name
     for rule in (option.applies_to, option.required_with):
@@ -164,15 +174,32 @@ def test_module_spec_is_the_common_options_plus_the_item():
                         format={'type': 'raw'},
                         escape={'type': 'str', 'choices': ['default', 'json', 'none']},
                         path={'type': 'path'})
+    # site has no path (each item carries its own) and writes stream files too
     assert sorted(_specs.module_spec('site')) == sorted(_options.COMMON.names() + [
-        'upstreams', 'vhosts', 'log_formats', 'exclusive'])
+        'stream_conf_dir', 'upstreams', 'vhosts', 'log_formats', 'stream_proxies', 'exclusive'])
+
+
+@pytest.mark.parametrize('kind, stream', [('upstream', True), ('stream_proxy', True), ('site', True),
+                                          ('vhost', False), ('log_format', False)])
+def test_the_modules_that_write_stream_files_take_stream_conf_dir(kind, stream):
+    assert (_options.common_of(kind) is _options.STREAM_COMMON) == stream
+    assert (_options.common_of(kind) is _options.COMMON) == (not stream)
+    assert _options.STREAM_COMMON.names() == _options.COMMON.names() + ['stream_conf_dir']
+    assert ('stream_conf_dir' in _specs.module_spec(kind)) == stream
+    assert _options.STREAM_CONF_DIR.spec() == {'type': 'path', 'default': '/etc/nginx/stream.d'}
 
 
 def test_site_items_are_the_single_modules_items():
-    assert _options.SITE_LISTS == {'upstreams': 'upstream', 'vhosts': 'vhost', 'log_formats': 'log_format'}
+    assert _options.SITE_LISTS == {'upstreams': 'upstream', 'vhosts': 'vhost', 'log_formats': 'log_format',
+                                   'stream_proxies': 'stream_proxy'}
     for kind, group in _options.ITEMS.items():
         assert group.names() == {'upstream': _options.UPSTREAM_OPTIONS, 'vhost': _options.VHOST_OPTIONS,
-                                 'log_format': _options.LOG_FORMAT_OPTIONS}[kind].names() + ['path']
+                                 'log_format': _options.LOG_FORMAT_OPTIONS,
+                                 'stream_proxy': _options.STREAM_PROXY_OPTIONS}[kind].names() + ['path']
+    assert _options.STREAM_PROXY_OPTIONS.names() == [
+        'name', 'state', 'listen', 'upstream', 'proxy_timeout', 'connect_timeout', 'next_upstream',
+        'next_upstream_tries', 'next_upstream_timeout']
+    assert _options.SITE_OPTIONS.spec()['stream_proxies'] == {'type': 'list', 'elements': 'dict', 'default': []}
 
 
 def test_server_spec_is_generated_with_its_options():
@@ -218,6 +245,23 @@ RENDERED = {
     ('LOCATION_OPTIONS', 'send_timeout'): ('500ms', ['500ms']),
     ('VHOST_OPTIONS', 'ssl_certificate'): ('/etc/ssl/certs/a.pem', ['/etc/ssl/certs/a.pem']),
     ('VHOST_OPTIONS', 'ssl_certificate_key'): ('/etc/ssl/private/a.key', ['/etc/ssl/private/a.key']),
+    ('BACKEND_TLS_OPTIONS', 'verify'): (False, ['off']),
+    ('BACKEND_TLS_OPTIONS', 'trusted_certificate'): ('/etc/ssl/certs/ca.pem', ['/etc/ssl/certs/ca.pem']),
+    ('BACKEND_TLS_OPTIONS', 'server_name'): (False, ['off']),
+    ('BACKEND_TLS_OPTIONS', 'name'): ('backend.internal', ['backend.internal']),
+    ('BACKEND_TLS_OPTIONS', 'certificate'): ('/etc/ssl/certs/client.pem', ['/etc/ssl/certs/client.pem']),
+    ('BACKEND_TLS_OPTIONS', 'certificate_key'): ('/etc/ssl/private/client.key', ['/etc/ssl/private/client.key']),
+    ('BACKEND_TLS_OPTIONS', 'protocols'): (['TLSv1.2', 'TLSv1.3'], ['TLSv1.2', 'TLSv1.3']),
+    ('STREAM_PROXY_OPTIONS', 'proxy_timeout'): ('10m', ['10m']),
+    ('STREAM_PROXY_OPTIONS', 'connect_timeout'): ('1s', ['1s']),
+    ('STREAM_PROXY_OPTIONS', 'next_upstream'): (False, ['off']),
+    ('STREAM_PROXY_OPTIONS', 'next_upstream_tries'): (2, ['2']),
+    ('STREAM_PROXY_OPTIONS', 'next_upstream_timeout'): ('30s', ['30s']),
+}
+# Written even at their default (Nginx's own default differs): what the default renders.
+ALWAYS = {
+    ('BACKEND_TLS_OPTIONS', 'verify'): ['on'],
+    ('BACKEND_TLS_OPTIONS', 'server_name'): ['on'],
 }
 RENDERED_OPTIONS = [(g, o) for g, o in ALL_OPTIONS if o.render is not None]
 
@@ -236,8 +280,11 @@ def test_option_renders_and_reads_back(group_name, option):
         assert option.args(value) == written
         assert option.read(written) == value
         assert group.by_directive()[option.directive] is option
-        # and through the renderer every kind uses
+        # and through the renderer every kind uses (the options written at their default left unset)
         values = group.defaults()
+        for other in group.options:
+            if other.always:
+                values[other.name] = None
         values[option.name] = value
         block = []
         _render.directives(group, values, option.place, _render.Lines(), block)
@@ -257,8 +304,20 @@ def test_option_renders_and_reads_back(group_name, option):
 def test_default_or_unset_renders_nothing(group_name, option):
     group = GROUPS[group_name]
     if option.render == DIRECTIVE:
+        values = group.defaults()
+        for other in group.options:
+            if other is not option:
+                values[other.name] = None
         block = []
-        _render.directives(group, group.defaults(), option.place, _render.Lines(), block)
+        _render.directives(group, values, option.place, _render.Lines(), block)
+        if (group_name, option.name) in ALWAYS:
+            assert block == [{'directive': option.directive, 'args': ALWAYS[(group_name, option.name)], 'line': 1}]
+        else:
+            assert block == []
+        # unset, nothing at all
+        values[option.name] = None
+        block = []
+        _render.directives(group, values, option.place, _render.Lines(), block)
         assert block == []
     else:
         values = group.defaults()
@@ -456,6 +515,7 @@ def test_plain_values_use_no_feature():
 # --------------------------------------------------------------------------
 
 S = ['10.0.0.1:80']
+MODELS = {'upstream': Upstream, 'vhost': Vhost, 'log_format': LogFormat, 'stream_proxy': StreamProxy}
 WRONG = {
     'upstream': [
         {'name': 'app', 'servers': [{'address': '10.0.0.1:80', 'weight': 0}]},
@@ -505,16 +565,31 @@ WRONG = {
         {'name': 'm', 'format': ['$a', '$b\n']},
         {'name': 'm', 'format': '$status', 'x': 1},
     ],
+    'stream_proxy': [
+        {'name': 'pg', 'upstream': 'pg'},
+        {'name': 'pg', 'listen': '5432'},
+        {'name': 'pg', 'listen': [], 'upstream': 'pg'},
+        {'name': 'pg', 'listen': ['5432;'], 'upstream': 'pg'},
+        {'name': 'pg', 'listen': '5432', 'upstream': 'p g'},
+        {'name': 'pg', 'listen': '5432', 'upstream': 'pg', 'proxy_timeout': 'soon'},
+        {'name': 'pg', 'listen': '5432', 'upstream': 'pg', 'next_upstream': 'maybe'},
+        {'name': 'pg', 'listen': '5432', 'upstream': 'pg', 'next_upstream_tries': -1},
+        {'name': 'pg', 'listen': '5432', 'upstream': 'pg', 'read_timeout': '1s'},
+    ],
 }
-MODELS = {'upstream': Upstream, 'vhost': Vhost, 'log_format': LogFormat}
 WRONG_CASES = [(kind, options) for kind in sorted(WRONG) for options in WRONG[kind]]
+
+
+def single_module(kind, options):
+    """What the single module (its action plugin) does with a task's item options before it reads the proxy."""
+    return _engine.describe('/etc/nginx/conf.d', prefixed=False, **{_engine.GROUPS[kind]: [dict(options)]})
 
 
 @pytest.mark.parametrize('kind, options', WRONG_CASES, ids=['%s-%d' % (k, i) for k in sorted(WRONG)
                                                             for i in range(len(WRONG[k]))])
 def test_the_same_wrong_option_gives_the_same_message_through_a_site_item(kind, options):
     with pytest.raises(BalancerError) as alone:
-        MODELS[kind].from_options(dict(options))
+        single_module(kind, options)
     with pytest.raises(BalancerError) as item:
         _engine.describe('/etc/nginx/conf.d', **{_engine.GROUPS[kind]: [dict(options)]})
     prefix = '%s[0]' % _engine.GROUPS[kind]
@@ -527,16 +602,54 @@ def test_the_same_wrong_option_gives_the_same_message_through_a_site_item(kind, 
     assert item.value.option == (prefix if alone.value.option == 'options' else prefix + '.' + alone.value.option)
 
 
+@pytest.mark.parametrize('kind, options', WRONG_CASES, ids=['%s-%d' % (k, i) for k in sorted(WRONG)
+                                                            for i in range(len(WRONG[k]))])
+def test_the_model_gives_the_items_message_but_for_unknown_options(kind, options):
+    # the item checks unknown options first, naming its own path among the options it takes; every other rule
+    # is the model's
+    with pytest.raises(BalancerError) as alone:
+        single_module(kind, options)
+    with pytest.raises(BalancerError) as model:
+        MODELS[kind].from_options(dict(options))
+    if alone.value.option == 'options' and 'has unknown option(s)' in str(alone.value):
+        assert str(alone.value) == str(model.value)[:-1] + ', path.'
+    else:
+        assert str(alone.value) == str(model.value)
+
+
+@pytest.mark.parametrize('kind, message', [
+    ('upstream', 'has unknown option(s) bogus; use only name, state, context, method, hash_key, consistent, '
+                 'random_two, least_time, servers, keepalive, keepalive_requests, keepalive_time, keepalive_timeout, '
+                 'zone, resolver, resolver_timeout, sticky, ntlm, queue, queue_timeout, path.'),
+    ('vhost', 'has unknown option(s) bogus; use only name, state, server_name, listen, upstream, locations, '
+              'proxy_headers, access_log, ssl_certificate, ssl_certificate_key, path.'),
+    ('log_format', 'has unknown option(s) bogus; use only name, state, format, escape, path.'),
+    ('stream_proxy', 'has unknown option(s) bogus; use only name, state, listen, upstream, proxy_timeout, '
+                     'connect_timeout, next_upstream, next_upstream_tries, next_upstream_timeout, path.'),
+])
+@pytest.mark.parametrize('state', ['present', 'absent'])
+def test_one_unknown_option_message_for_the_module_and_the_site_item(kind, message, state):
+    # present or absent: an unknown option is refused the same way, its own path listed
+    options = {'name': 'x', 'state': state, 'bogus': 1}
+    with pytest.raises(ModelError) as alone:
+        single_module(kind, options)
+    assert str(alone.value) == 'options: ' + message
+    with pytest.raises(ModelError) as item:
+        _engine.describe('/etc/nginx/conf.d',
+                         **{_engine.GROUPS[kind]: [{'name': 'a', 'state': 'absent'}, dict(options)]})
+    assert str(item.value) == '%s[1]: %s' % (_engine.GROUPS[kind], message)
+
+
 def test_a_message_naming_two_options_prefixes_both():
     with pytest.raises(ModelError) as alone:
         Vhost.from_options({'name': 'v', 'locations': [{'path': '/', 'upstream': 'a', 'pass': 'http://x'}]})
     assert str(alone.value) == (
-        'locations[0].pass: cannot be combined with locations[0].upstream; keep one of upstream and pass.')
+        'locations[0].pass: cannot be combined with locations[0].upstream; keep one of upstream and pass and split.')
     with pytest.raises(ModelError) as item:
         _engine.describe('/etc/nginx/conf.d', vhosts=[
             {'name': 'v', 'locations': [{'path': '/', 'upstream': 'a', 'pass': 'http://x'}]}])
     assert str(item.value) == ('vhosts[0].locations[0].pass: cannot be combined with vhosts[0].locations[0].upstream; '
-                               'keep one of upstream and pass.')
+                               'keep one of upstream and pass and split.')
     with pytest.raises(ModelError) as item:
         _engine.describe('/etc/nginx/conf.d', vhosts=[{'name': 'v', 'upstream': 'a', 'locations': [{'upstream': 'a'}]}])
     assert str(item.value) == ('vhosts[0].locations: cannot be combined with vhosts[0].upstream; keep one of upstream '
@@ -551,10 +664,13 @@ def directive_names():
     """Every Nginx name of the upstream and vhost groups: directives, server parameters, the statements of a vhost."""
     names = set(o.directive for group in (_options.UPSTREAM_OPTIONS, _options.SERVER_OPTIONS,
                                           _options.LOCATION_OPTIONS, _options.VHOST_OPTIONS,
-                                          _options.ACCESS_LOG_OPTIONS) for o in group.options if o.directive)
+                                          _options.ACCESS_LOG_OPTIONS, _options.BACKEND_TLS_OPTIONS,
+                                          _options.SPLIT_OPTIONS, _options.STREAM_PROXY_OPTIONS)
+                for o in group.options if o.directive)
     names.update(_options.METHOD_DIRECTIVES)
     names.update([_options.LISTEN, _options.SERVER_NAME, _options.PROXY_PASS, _options.PROXY_HTTP_VERSION,
-                  _options.PROXY_SET_HEADER, _options.ACCESS_LOG, _options.LOCATION, _options.HEALTH_CHECK])
+                  _options.PROXY_SET_HEADER, _options.ACCESS_LOG, _options.LOCATION, _options.HEALTH_CHECK,
+                  _options.SPLIT_CLIENTS])
     return names
 
 
@@ -608,7 +724,11 @@ def test_the_checked_names_are_the_groups_names():
         'resolve', 'proxy_next_upstream', 'proxy_next_upstream_tries', 'proxy_next_upstream_timeout',
         'proxy_connect_timeout', 'proxy_read_timeout', 'proxy_send_timeout', 'ssl_certificate',
         'ssl_certificate_key', 'listen', 'server_name', 'proxy_pass', 'proxy_http_version', 'proxy_set_header',
-        'access_log', 'location', 'health_check'}
+        'access_log', 'location', 'health_check',
+        # issue 12: TLS to the backends, the canary, the stream proxy
+        'proxy_ssl_verify', 'proxy_ssl_trusted_certificate', 'proxy_ssl_server_name', 'proxy_ssl_name',
+        'proxy_ssl_certificate', 'proxy_ssl_certificate_key', 'proxy_ssl_protocols', 'split_clients',
+        'proxy_timeout'}
     assert not set(NOT_CHECKED) & directive_names()
 
 
@@ -647,15 +767,17 @@ def test_a_new_directive_validates():
     # the rules of the group stay
     with pytest.raises(ModelError) as info:
         WITH_BUFFERING.validate({'buffering': False}, 'locations[0].')
-    assert str(info.value) == 'locations[0]: needs one of upstream and pass; set one of them.'
+    assert str(info.value) == (
+        'locations[0]: needs one of upstream, pass, split; set upstream to a group name, split to a canary between '
+        'groups, or pass to a URL such as http://127.0.0.1:8080.')
 
 
 def test_a_new_directive_has_its_spec():
     spec = WITH_BUFFERING.spec()
     assert spec['buffering'] == {'type': 'bool', 'default': True}
     assert list(spec) == _options.LOCATION_OPTIONS.names() + ['buffering']
-    assert WITH_BUFFERING.rules() == {'mutually_exclusive': [['upstream', 'pass']],
-                                      'required_one_of': [['upstream', 'pass']]}
+    assert WITH_BUFFERING.rules() == {'mutually_exclusive': [['upstream', 'pass', 'split']],
+                                      'required_one_of': [['upstream', 'pass', 'split']]}
 
 
 def test_a_new_directive_renders_where_declared():
@@ -731,10 +853,39 @@ def test_required_together_one_of_and_mutually_exclusive():
     group = group_of(Option('a'), Option('b'), Option('c'), required_together=(('a', 'b'),),
                      required_one_of=(('a', 'c'),), mutually_exclusive=(('b', 'c'),))
     assert refused(group, {'b': '1'}, 'x.') == 'x.a: and b go together; give both, or neither.'
-    assert refused(group, {}, 'x.') == 'x: needs one of a and c; set one of them.'
-    assert refused(group, {}) == 'a: needs one of a and c; set one of them.'
+    assert refused(group, {}, 'x.') == 'x: needs one of a, c; set one of them.'
+    assert refused(group, {}) == 'a: needs one of a, c; set one of them.'
+    # an empty list given for one of them is named, with its hint
+    listed = group_of(Option('a'), Option('c', type='list', elements='str', hint='list the cs'),
+                      required_one_of=(('a', 'c'),))
+    assert refused(listed, {'c': []}, 'x.') == 'x.c: is empty; list the cs.'
+    assert refused(group_of(Option('a'), Option('c', type='list', elements='str'), required_one_of=(('a', 'c'),),
+                            one_of_hint='set a or c'), {}, 'x.') == 'x: needs one of a, c; set a or c.'
     assert refused(group, {'a': '1', 'b': '1', 'c': '1'}, 'x.') == (
         'x.c: cannot be combined with x.b; keep one of b and c.')
+
+
+@pytest.mark.parametrize('option, raw, expected', [
+    (_options.LISTEN_OPTION, '80, 8080', ['80', '8080']),            # commas make a list, as Ansible's type=list
+    (_options.LISTEN_OPTION, '443 ssl', ['443 ssl']),                # no comma: one value, its words kept
+    (_options.LISTEN_OPTION, 8080, ['8080']),                        # a number is a one-item list
+    (_options.NEXT_UPSTREAM_OPTION, 'error timeout', ['error', 'timeout']),     # choices: white space too
+    (_options.NEXT_UPSTREAM_OPTION, 'error, timeout http_502', ['error', 'timeout', 'http_502']),
+    (_options.BACKEND_TLS_OPTIONS['protocols'], 'TLSv1.2,TLSv1.3', ['TLSv1.2', 'TLSv1.3']),
+    (_options.STREAM_LISTEN, '53 udp, 5353 udp', ['53 udp', '5353 udp']),
+], ids=['commas', 'one', 'number', 'choices-spaces', 'choices-both', 'protocols', 'stream-listen'])
+def test_a_string_or_a_number_for_a_list(option, raw, expected):
+    assert _options.coerce(option, raw, option.name) == expected
+
+
+@pytest.mark.parametrize('raw, message', [
+    (True, 'listen: true must be a list; give a list of values.'),
+    ({'port': 80}, "listen: {'port': 80} must be a list; give a list of values."),
+])
+def test_what_is_no_list_is_refused(raw, message):
+    with pytest.raises(ModelError) as info:
+        _options.coerce(_options.LISTEN_OPTION, raw, 'listen')
+    assert str(info.value) == message
 
 
 def test_contexts():

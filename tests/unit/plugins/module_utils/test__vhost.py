@@ -16,7 +16,8 @@ from ansible_collections.balancer.nginx.plugins.module_utils import _inspect, _r
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
 from ansible_collections.balancer.nginx.plugins.module_utils._nginx import MANAGED_HEADER, is_managed, managed_item
 from ansible_collections.balancer.nginx.plugins.module_utils._vhost import (
-    LOCATION_STATEMENTS, SERVER_STATEMENTS, WEBSOCKET_MAP_ITEM, Vhost, websocket_map_payload)
+    LOCATION_STATEMENTS, SERVER_STATEMENTS, STREAM_SERVER_STATEMENTS, WEBSOCKET_MAP_ITEM, Vhost,
+    websocket_map_payload)
 from ansible_collections.balancer.nginx.tests.unit import nginx_reader
 
 HEADER_LINE = MANAGED_HEADER + '\n'
@@ -36,8 +37,8 @@ def refused(options, prefix=''):
 
 
 def render(model):
-    """The file the vhost module writes for ``model``."""
-    return _render.render_file(model.payload, ('vhost', model.name))
+    """The file the vhost module writes for ``model``: its canaries' split_clients, then the server."""
+    return _render.build(_render.file_payload(model.statements(), ('vhost', model.name)))
 
 
 def lines_of(text):
@@ -96,7 +97,9 @@ def test_upstream_becomes_location_slash():
 def test_defaults_to_options():
     assert vhost().to_options() == {
         'name': 'shop', 'server_name': [], 'listen': ['80', '[::]:80'],
-        'locations': [{'path': '/', 'upstream': 'app', 'websocket': False, 'headers': {}}],
+        # split_key has a default, so every location carries it (it only matters with split)
+        'locations': [{'path': '/', 'upstream': 'app', 'split_key': '$request_id', 'websocket': False,
+                       'headers': {}}],
         'proxy_headers': DEFAULT_HEADERS,
     }
 
@@ -135,15 +138,23 @@ def location_refused(options):
     return refused({'name': 'shop', 'locations': [options]})
 
 
-def test_location_needs_upstream_or_pass():
-    # Worse than before the table: "needs exactly one of upstream and pass; set upstream to a group name, or pass
-    # to a URL such as http://127.0.0.1:8080".
-    assert location_refused({'path': '/'}) == 'locations[0]: needs one of upstream and pass; set one of them.'
+def test_location_needs_upstream_pass_or_split():
+    # the fix names the choices again
+    assert location_refused({'path': '/'}) == (
+        'locations[0]: needs one of upstream, pass, split; set upstream to a group name, split to a canary between '
+        'groups, or pass to a URL such as http://127.0.0.1:8080.')
 
 
-def test_location_upstream_and_pass_exclude_each_other():
-    assert location_refused({'path': '/', 'upstream': 'app', 'pass': 'http://x'}) == (
-        'locations[0].pass: cannot be combined with locations[0].upstream; keep one of upstream and pass.')
+@pytest.mark.parametrize('given, message', [
+    ({'upstream': 'app', 'pass': 'http://x'},
+     'locations[0].pass: cannot be combined with locations[0].upstream; keep one of upstream and pass and split.'),
+    ({'upstream': 'app', 'split': [{'upstream': 'a', 'percent': 90}, {'upstream': 'b'}]},
+     'locations[0].split: cannot be combined with locations[0].upstream; keep one of upstream and pass and split.'),
+    ({'pass': 'http://x', 'split': [{'upstream': 'a', 'percent': 90}, {'upstream': 'b'}]},
+     'locations[0].split: cannot be combined with locations[0].pass; keep one of upstream and pass and split.'),
+], ids=['upstream-pass', 'upstream-split', 'pass-split'])
+def test_location_upstream_pass_and_split_exclude_each_other(given, message):
+    assert location_refused(dict(given, path='/')) == message
 
 
 @pytest.mark.parametrize('url', ['http://127.0.0.1:8080', 'https://api.example.com/v1/', 'http://unix:/run/a.sock:'])
@@ -182,9 +193,9 @@ def test_location_path_grammar(path, message):
 
 def test_location_unknown_key_refused():
     assert location_refused({'path': '/', 'upstream': 'a', 'bogus': 1}) == (
-        'locations[0]: has unknown option(s) bogus; use only path, upstream, pass, next_upstream, '
-        'next_upstream_tries, next_upstream_timeout, connect_timeout, read_timeout, send_timeout, websocket, '
-        'headers.')
+        'locations[0]: has unknown option(s) bogus; use only path, upstream, pass, split, split_key, backend_tls, '
+        'next_upstream, next_upstream_tries, next_upstream_timeout, connect_timeout, read_timeout, send_timeout, '
+        'websocket, headers.')
 
 
 def test_location_must_be_dict():
@@ -256,12 +267,11 @@ def test_invalid_header_name_refused():
 
 
 def test_headers_must_be_dicts():
-    # Worse than before the table: "must be a dict of header name to value; write {X-Request-Id: $request_id}"
-    # (and {Host: $host} for proxy_headers).
+    # the fix names an example again
     assert location_refused({'path': '/', 'upstream': 'a', 'headers': ['x']}) == (
-        "locations[0].headers: ['x'] must be a dict; give {name: value}.")
+        "locations[0].headers: ['x'] must be a dict; write {X-Request-Id: $request_id}.")
     assert refused({'name': 'shop', 'upstream': 'a', 'proxy_headers': 'Host'}) == (
-        "proxy_headers: 'Host' must be a dict; give {name: value}.")
+        "proxy_headers: 'Host' must be a dict; write {Host: $host}.")
 
 
 def test_proxy_headers_replace_the_defaults():
@@ -545,6 +555,27 @@ CASES = {
         'proxy_headers': {'Host': '$host', 'X-Empty': ''},
         'upstream': 'app',
     },
+    # issue 12: a canary between two groups, and verified TLS to the backends with a client certificate; the
+    # files they name are the ones tests/nginx gives vhost_tls
+    'vhost_split': {
+        'name': 'shop', 'server_name': 'shop.example.com',
+        'locations': [
+            {'path': '/', 'split': [{'upstream': 'app', 'percent': 90}, {'upstream': 'api'}],
+             'split_key': '$remote_addr'},
+            {'path': '/beta/', 'split': [{'upstream': 'app', 'percent': 12.5}, {'upstream': 'api', 'percent': 37.5},
+                                         {'upstream': 'plain'}]},
+        ],
+    },
+    'vhost_backend_tls': {
+        'name': 'secure-backends', 'server_name': 'secure.example.com',
+        'locations': [
+            {'path': '/', 'upstream': 'app', 'backend_tls': {
+                'name': 'secure.example.com', 'trusted_certificate': '/etc/ssl/certs/secure.pem',
+                'certificate': '/etc/ssl/certs/secure.pem', 'certificate_key': '/etc/ssl/private/secure.key',
+                'protocols': ['TLSv1.2', 'TLSv1.3']}},
+            {'path': '/plain', 'upstream': 'plain'},
+        ],
+    },
 }
 
 
@@ -554,7 +585,7 @@ def render_case(name):
 
 def payload_of(name):
     model = Vhost.from_options(dict(CASES[name]))
-    return _render.file_payload([model.payload], ('vhost', CASES[name]['name']))
+    return _render.file_payload(model.statements(), ('vhost', CASES[name]['name']))
 
 
 @pytest.mark.parametrize('name', sorted(CASES))
@@ -765,4 +796,402 @@ def test_statements_a_take_over_keeps():
                                          'ssl_certificate_key']
     assert sorted(LOCATION_STATEMENTS) == [
         'proxy_connect_timeout', 'proxy_http_version', 'proxy_next_upstream', 'proxy_next_upstream_timeout',
-        'proxy_next_upstream_tries', 'proxy_pass', 'proxy_read_timeout', 'proxy_send_timeout', 'proxy_set_header']
+        'proxy_next_upstream_tries', 'proxy_pass', 'proxy_read_timeout', 'proxy_send_timeout', 'proxy_set_header',
+        'proxy_ssl_certificate', 'proxy_ssl_certificate_key', 'proxy_ssl_name', 'proxy_ssl_protocols',
+        'proxy_ssl_server_name', 'proxy_ssl_trusted_certificate', 'proxy_ssl_verify']
+    # and of a stream proxy's server
+    assert sorted(STREAM_SERVER_STATEMENTS) == [
+        'listen', 'proxy_connect_timeout', 'proxy_next_upstream', 'proxy_next_upstream_timeout',
+        'proxy_next_upstream_tries', 'proxy_pass', 'proxy_timeout']
+
+
+# --------------------------------------------------------------------------
+# split: a canary between groups (issue 12)
+# --------------------------------------------------------------------------
+
+def split_location(split, **options):
+    return dict(options, path=options.get('path', '/'), split=split)
+
+
+def split_refused(split, **options):
+    return location_refused(split_location(split, **options))
+
+
+NINETY_TEN = [{'upstream': 'app', 'percent': 90}, {'upstream': 'api'}]
+DEFAULT_HEADER_LINES = ("        proxy_set_header Connection '';\n"
+                        '        proxy_set_header Host $host;\n'
+                        '        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n'
+                        '        proxy_set_header X-Forwarded-Proto $scheme;\n'
+                        '        proxy_set_header X-Real-IP $remote_addr;\n')
+
+
+def test_split_renders_split_clients_before_the_server_and_proxies_to_its_variable():
+    model = Vhost.from_options({'name': 'shop', 'locations': [split_location(NINETY_TEN)]})
+    assert render(model) == (
+        HEADER_LINE
+        + '# balancer.nginx item: vhost shop\n'
+          'split_clients $request_id $balancer_split_shop_0 {\n'
+          '    90% app;\n'
+          '    * api;\n'
+          '}\n'
+          'server {\n'
+          '    listen 80;\n'
+          '    listen [::]:80;\n'
+          '    location / {\n'
+          '        proxy_pass http://$balancer_split_shop_0;\n'
+          '        proxy_http_version 1.1;\n'
+        + DEFAULT_HEADER_LINES
+        + '    }\n'
+          '}\n')
+
+
+def test_golden_literal_split():
+    assert render_case('vhost_split').split('\n')[:12] == [
+        MANAGED_HEADER,
+        '# balancer.nginx item: vhost shop',
+        'split_clients $remote_addr $balancer_split_shop_0 {',
+        '    90% app;',
+        '    * api;',
+        '}',
+        'split_clients $request_id $balancer_split_shop_1 {',
+        '    12.5% app;',
+        '    37.5% api;',
+        '    * plain;',
+        '}',
+        'server {']
+    assert location_block(render_case('vhost_split'), '/beta/')[0] == ('proxy_pass', ['http://$balancer_split_shop_1'])
+
+
+@pytest.mark.parametrize('vhost_name, variable', [
+    ('shop', '$balancer_split_shop_2'),
+    ('shop_v2', '$balancer_split_shop_v2_2'),
+    # a name that is no variable name gets the first six hex digits of its SHA-1 (printf NAME | sha1sum)
+    ('my-shop.v2', '$balancer_split_my_shop_v2_ec9290_2'),
+    ('shop-v2', '$balancer_split_shop_v2_9825bb_2'),
+    ('api.example', '$balancer_split_api_example_b46756_2'),
+])
+def test_split_variable_per_vhost_and_location(vhost_name, variable):
+    model = Vhost.from_options({'name': vhost_name, 'locations': [
+        {'path': '/a', 'upstream': 'app'}, {'path': '/b', 'pass': 'http://x'}, split_location(NINETY_TEN)]})
+    assert [loc.variable for loc in model.locations] == [None, None, variable]
+    text = render(model)
+    assert nginx_reader.statements(text, 'split_clients') == [['$request_id', variable]]
+    assert location_block(text, '/')[0] == ('proxy_pass', ['http://' + variable])
+
+
+def test_two_vhosts_whose_names_differ_only_by_dash_and_underscore_get_different_variables():
+    first = Vhost.from_options({'name': 'shop-v2', 'locations': [split_location(NINETY_TEN)]})
+    second = Vhost.from_options({'name': 'shop_v2', 'locations': [split_location(NINETY_TEN)]})
+    assert (first.locations[0].variable, second.locations[0].variable) == (
+        '$balancer_split_shop_v2_9825bb_0', '$balancer_split_shop_v2_0')
+
+
+@pytest.mark.parametrize('split, buckets', [
+    ([{'upstream': 'app', 'percent': 90}, {'upstream': 'api', 'percent': 10}], [['90%', 'app'], ['10%', 'api']]),
+    ([{'upstream': 'app', 'percent': 12.5}, {'upstream': 'api'}], [['12.5%', 'app'], ['*', 'api']]),
+    ([{'upstream': 'a', 'percent': 33.33}, {'upstream': 'b', 'percent': 33.33}, {'upstream': 'c', 'percent': 33.34}],
+     [['33.33%', 'a'], ['33.33%', 'b'], ['33.34%', 'c']]),
+    ([{'upstream': 'app', 'percent': 0.01}, {'upstream': 'api'}], [['0.01%', 'app'], ['*', 'api']]),
+    ([{'upstream': 'app', 'percent': 99.99}, {'upstream': 'api'}], [['99.99%', 'app'], ['*', 'api']]),
+    ([{'upstream': 'app', 'percent': '90'}, {'upstream': 'api'}], [['90%', 'app'], ['*', 'api']]),
+    ([{'upstream': 'app', 'percent': '90%'}, {'upstream': 'api'}], [['90%', 'app'], ['*', 'api']]),
+    ([{'upstream': 'app', 'percent': 100}], [['100%', 'app']]),
+    ([{'upstream': 'app'}], [['*', 'app']]),
+], ids=['all-given', 'decimal-and-rest', 'thirds', 'smallest', 'largest', 'string', 'with-percent-sign',
+        'one-hundred', 'only-the-rest'])
+def test_split_shares(split, buckets):
+    text = render(Vhost.from_options({'name': 'shop', 'locations': [split_location(split)]}))
+    block = [s for s in nginx_reader.read(text) if s['directive'] == 'split_clients'][0]['block']
+    assert [[s['directive']] + s['args'] for s in block] == buckets
+
+
+def test_split_key():
+    model = Vhost.from_options({'name': 'shop', 'locations': [
+        split_location(NINETY_TEN, split_key='$remote_addr'),
+        split_location(NINETY_TEN, path='/b', split_key='$cookie_user$remote_addr'),
+        split_location(NINETY_TEN, path='/c')]})
+    assert nginx_reader.statements(render(model), 'split_clients') == [
+        ['$remote_addr', '$balancer_split_shop_0'], ['$cookie_user$remote_addr', '$balancer_split_shop_1'],
+        ['$request_id', '$balancer_split_shop_2']]
+
+
+def test_split_key_must_start_its_dollars_as_variables():
+    assert split_refused(NINETY_TEN, split_key='$bad$') == (
+        "locations[0].split_key: '$bad$' has a \"$\" that does not start a variable ($name or ${name}); Nginx has "
+        "no way to write a literal \"$\" in a split key; remove it, or complete the variable name.")
+
+
+def test_split_groups_and_options():
+    model = Vhost.from_options({'name': 'shop', 'locations': [split_location(NINETY_TEN)]})
+    assert (model.locations[0].groups(), model.groups()) == (['app', 'api'], ['app', 'api'])
+    assert model.locations[0].upstream is None and model.locations[0].literal is None
+    assert model.to_options()['locations'] == [{
+        'path': '/', 'split': [{'upstream': 'app', 'percent': 90.0}, {'upstream': 'api', 'percent': None}],
+        'split_key': '$request_id', 'websocket': False, 'headers': {}}]
+    # the options read back into the same model
+    again = Vhost.from_options(dict(model.to_options(), name='shop'))
+    assert render(again) == render(model)
+
+
+def test_a_split_location_with_a_websocket():
+    model = Vhost.from_options({'name': 'shop', 'locations': [split_location(NINETY_TEN, websocket=True)]})
+    block = location_block(render(model), '/')
+    assert block[:2] == [('proxy_pass', ['http://$balancer_split_shop_0']), ('proxy_http_version', ['1.1'])]
+    assert ['Connection', '$balancer_connection_upgrade'] in headers_of(block)
+    assert model.uses_websocket()
+
+
+SPLIT_EXAMPLE = 'list the groups and their shares, e.g. [{upstream: v1, percent: 90}, {upstream: v2}]'
+
+
+@pytest.mark.parametrize('split, message', [
+    ([{'upstream': 'app', 'percent': 60}, {'upstream': 'api', 'percent': 50}],
+     'locations[0].split: gives 110% of the requests, more than 100%; lower the shares.'),
+    ([{'upstream': 'a', 'percent': 50}, {'upstream': 'b', 'percent': 50.01}, {'upstream': 'c'}],
+     'locations[0].split: gives 100.01% of the requests, more than 100%; lower the shares.'),
+    ([{'upstream': 'app', 'percent': 60}, {'upstream': 'api', 'percent': 30}],
+     "locations[0].split: gives only 90% of the requests and no item takes the rest; leave out the last item's "
+     "percent, so that it takes the rest."),
+    ([{'upstream': 'app', 'percent': 99.99}],
+     "locations[0].split: gives only 99.99% of the requests and no item takes the rest; leave out the last item's "
+     "percent, so that it takes the rest."),
+    ([{'upstream': 'app', 'percent': 60}, {'upstream': 'api', 'percent': 40}, {'upstream': 'rest'}],
+     'locations[0].split[2]: would take the rest of the requests, and nothing is left (the others take 100%); '
+     'lower the other shares, or remove this item.'),
+    ([{'upstream': 'app'}, {'upstream': 'api'}],
+     'locations[0].split[0].percent: is required (only the last item may leave it out, to take the rest); give '
+     'the share of requests, e.g. 90.'),
+    ([{'upstream': 'a', 'percent': 10}, {'upstream': 'b'}, {'upstream': 'c', 'percent': 10}],
+     'locations[0].split[1].percent: is required (only the last item may leave it out, to take the rest); give '
+     'the share of requests, e.g. 90.'),
+    # the rules of a share, each given as a string (how a number is shown is test_a_share_is_shown_as_given's)
+    ([{'upstream': 'app', 'percent': '12.345'}, {'upstream': 'api'}],
+     "locations[0].split[0].percent: '12.345' has more than two decimals, which Nginx does not take; round it, "
+     "e.g. 33.33."),
+    ([{'upstream': 'app', 'percent': '0'}, {'upstream': 'api'}],
+     "locations[0].split[0].percent: '0' must be more than 0 and at most 100; give a share such as 10 or 12.5."),
+    ([{'upstream': 'app', 'percent': '-5'}, {'upstream': 'api'}],
+     "locations[0].split[0].percent: '-5' must be more than 0 and at most 100; give a share such as 10 or 12.5."),
+    ([{'upstream': 'app', 'percent': '101'}],
+     "locations[0].split[0].percent: '101' must be more than 0 and at most 100; give a share such as 10 or 12.5."),
+    ([{'upstream': 'app', 'percent': 'nan'}, {'upstream': 'api'}],
+     "locations[0].split[0].percent: 'nan' must be more than 0 and at most 100; give a share such as 10 or 12.5."),
+    ([{'upstream': 'app', 'percent': 'most'}, {'upstream': 'api'}],
+     "locations[0].split[0].percent: 'most' must be a percentage such as 10 or 12.5; give a number."),
+    ([{'upstream': 'app', 'percent': [90]}, {'upstream': 'api'}],
+     'locations[0].split[0].percent: [90] must be a single value, not a list; give one value.'),
+    ([], 'locations[0].split: is empty; ' + SPLIT_EXAMPLE + '.'),
+    ('app', "locations[0].split: 'app' must be a list; " + SPLIT_EXAMPLE + '.'),
+    (['app'], "locations[0].split[0]: 'app' must be a dict of split options; write {upstream: ...}."),
+    ([{'percent': 10}, {'upstream': 'b'}],
+     'locations[0].split[0].upstream: is required; give the name of an upstream group.'),
+    ([{'upstream': 'a;b', 'percent': 10}, {'upstream': 'b'}],
+     "locations[0].split[0].upstream: 'a;b' contains ';', which Nginx would read as syntax, not as part of a name; "
+     "remove it."),
+    ([{'upstream': 'a', 'percent': 10, 'weight': 3}, {'upstream': 'b'}],
+     'locations[0].split[0]: has unknown option(s) weight; use only upstream, percent.'),
+], ids=['over-100', 'over-100-by-a-hundredth', 'under-100-no-rest', 'under-100-alone', 'rest-of-zero',
+        'percent-missing-first', 'percent-missing-before-the-last', 'three-decimals', 'zero', 'negative',
+        'over-100-alone', 'nan', 'a-word', 'a-list', 'empty-list', 'a-string', 'an-item-string', 'no-upstream',
+        'upstream-syntax', 'unknown-key'])
+def test_split_refusals(split, message):
+    assert split_refused(split) == message
+
+
+@pytest.mark.parametrize('other', [{'upstream': 'app'}, {'pass': 'http://127.0.0.1:8080'}], ids=['upstream', 'pass'])
+def test_an_empty_split_is_refused_even_next_to_upstream_or_pass(other):
+    # DESIGN: an empty list is refused before nginx -t, whatever else the location says
+    assert location_refused(dict(other, path='/', split=[])) == 'locations[0].split: is empty; ' + SPLIT_EXAMPLE + '.'
+
+
+@pytest.mark.parametrize('percent, message', [
+    (0, 'locations[0].split[0].percent: 0 must be more than 0 and at most 100; give a share such as 10 or 12.5.'),
+    (True, 'locations[0].split[0].percent: true must be a percentage such as 10 or 12.5; give a number.'),
+], ids=['a-number', 'true'])
+def test_a_share_is_shown_as_given(percent, message):
+    # a number is shown as a number and YAML's true as true, as every other option shows them (_errors.show);
+    # _values.as_percent refuses a bool itself, but only ever sees the value made a string
+    assert split_refused([{'upstream': 'app', 'percent': percent}, {'upstream': 'api'}]) == message
+
+
+def test_split_excludes_upstream_and_pass_through_a_site_item_too():
+    from ansible_collections.balancer.nginx.plugins.module_utils import _engine
+    with pytest.raises(ModelError) as info:
+        _engine.describe('/etc/nginx/conf.d', vhosts=[{'name': 'shop', 'locations': [
+            {'path': '/', 'pass': 'http://x', 'split': NINETY_TEN}]}])
+    assert str(info.value) == ('vhosts[0].locations[0].split: cannot be combined with vhosts[0].locations[0].pass; '
+                               'keep one of upstream and pass and split.')
+
+
+# --------------------------------------------------------------------------
+# backend_tls: verified TLS to the backends (issue 12)
+# --------------------------------------------------------------------------
+
+TLS = {'name': 'backend.internal', 'trusted_certificate': '/etc/ssl/certs/ca.pem'}
+TLS_PATH = 'locations[0].backend_tls.'
+
+
+def tls_location(tls, **options):
+    options.setdefault('upstream', 'cache')
+    return dict(options, path=options.get('path', '/'), backend_tls=tls)
+
+
+def tls_block(tls, **options):
+    model = Vhost.from_options({'name': 'v', 'locations': [tls_location(tls, **options)]})
+    return location_block(render(model), '/')
+
+
+def test_backend_tls_directives_and_their_order():
+    block = tls_block(dict(TLS, certificate='/etc/ssl/certs/client.pem', certificate_key='/etc/ssl/private/c.key',
+                           protocols=['TLSv1.2', 'TLSv1.3']), read_timeout='30s')
+    assert [b for b in block if b[0] != 'proxy_set_header'] == [
+        ('proxy_pass', ['https://cache']),
+        ('proxy_http_version', ['1.1']),
+        ('proxy_read_timeout', ['30s']),
+        ('proxy_ssl_verify', ['on']),
+        ('proxy_ssl_trusted_certificate', ['/etc/ssl/certs/ca.pem']),
+        ('proxy_ssl_server_name', ['on']),
+        ('proxy_ssl_name', ['backend.internal']),
+        ('proxy_ssl_certificate', ['/etc/ssl/certs/client.pem']),
+        ('proxy_ssl_certificate_key', ['/etc/ssl/private/c.key']),
+        ('proxy_ssl_protocols', ['TLSv1.2', 'TLSv1.3']),
+    ]
+    assert headers_of(block) == UPSTREAM_SORTED
+
+
+def test_verify_and_server_name_are_always_written():
+    # Nginx's own defaults (verify off, no SNI) differ from the collection's, so both are written explicitly
+    assert [b for b in tls_block(dict(TLS)) if b[0].startswith('proxy_ssl_')] == [
+        ('proxy_ssl_verify', ['on']), ('proxy_ssl_trusted_certificate', ['/etc/ssl/certs/ca.pem']),
+        ('proxy_ssl_server_name', ['on']), ('proxy_ssl_name', ['backend.internal'])]
+    assert [b for b in tls_block({'verify': False, 'server_name': False}) if b[0].startswith('proxy_ssl_')] == [
+        ('proxy_ssl_verify', ['off']), ('proxy_ssl_server_name', ['off'])]
+    assert [b for b in tls_block({'verify': False, 'name': 'backend.internal'}) if b[0].startswith('proxy_ssl_')] == [
+        ('proxy_ssl_verify', ['off']), ('proxy_ssl_server_name', ['on']), ('proxy_ssl_name', ['backend.internal'])]
+
+
+def test_backend_tls_text():
+    model = Vhost.from_options({'name': 'v', 'locations': [tls_location(dict(TLS))]})
+    assert render(model) == (
+        HEADER_LINE
+        + '# balancer.nginx item: vhost v\n'
+          'server {\n'
+          '    listen 80;\n'
+          '    listen [::]:80;\n'
+          '    location / {\n'
+          '        proxy_pass https://cache;\n'
+          '        proxy_http_version 1.1;\n'
+        + DEFAULT_HEADER_LINES
+        + '        proxy_ssl_verify on;\n'
+          '        proxy_ssl_trusted_certificate /etc/ssl/certs/ca.pem;\n'
+          '        proxy_ssl_server_name on;\n'
+          '        proxy_ssl_name backend.internal;\n'
+          '    }\n'
+          '}\n')
+
+
+def test_mutual_tls_pair():
+    block = tls_block(dict(TLS, certificate='/etc/ssl/certs/client.pem', certificate_key='/etc/ssl/private/c.key'))
+    assert [b for b in block if b[0] in ('proxy_ssl_certificate', 'proxy_ssl_certificate_key')] == [
+        ('proxy_ssl_certificate', ['/etc/ssl/certs/client.pem']),
+        ('proxy_ssl_certificate_key', ['/etc/ssl/private/c.key'])]
+
+
+def test_https_with_a_literal_pass_and_with_a_split():
+    block = tls_block({'verify': False, 'server_name': False}, upstream=None, **{'pass': 'https://10.0.0.5:8443/'})
+    assert block[0] == ('proxy_pass', ['https://10.0.0.5:8443/'])
+    assert ('proxy_http_version', ['1.1']) not in block
+    model = Vhost.from_options({'name': 'v', 'locations': [
+        dict(split_location(NINETY_TEN), backend_tls=dict(TLS))]})
+    assert location_block(render(model), '/')[0] == ('proxy_pass', ['https://$balancer_split_v_0'])
+
+
+def test_golden_literal_backend_tls():
+    assert [line.strip() for line in render_case('vhost_backend_tls').split('\n')
+            if 'proxy_ssl_' in line or 'proxy_pass' in line] == [
+        'proxy_pass https://app;',
+        'proxy_ssl_verify on;',
+        'proxy_ssl_trusted_certificate /etc/ssl/certs/secure.pem;',
+        'proxy_ssl_server_name on;',
+        'proxy_ssl_name secure.example.com;',
+        'proxy_ssl_certificate /etc/ssl/certs/secure.pem;',
+        'proxy_ssl_certificate_key /etc/ssl/private/secure.key;',
+        'proxy_ssl_protocols TLSv1.2 TLSv1.3;',
+        'proxy_pass http://plain;']
+
+
+def test_backend_tls_options():
+    model = Vhost.from_options({'name': 'v', 'locations': [tls_location(dict(TLS))]})
+    assert model.locations[0].tls == {'verify': True, 'trusted_certificate': '/etc/ssl/certs/ca.pem',
+                                      'server_name': True, 'name': 'backend.internal', 'certificate': None,
+                                      'certificate_key': None, 'protocols': None}
+    assert model.to_options()['locations'][0]['backend_tls'] == model.locations[0].tls
+    assert render(Vhost.from_options(dict(model.to_options(), name='v'))) == render(model)
+
+
+NAME_REQUIRED = ("locations[0].backend_tls.name: is required when verify or server_name is true (the group's name "
+                 "is not a DNS name); give the name the backends' certificates carry, e.g. backend.internal.")
+
+
+@pytest.mark.parametrize('tls, extra, message', [
+    ({}, {}, NAME_REQUIRED),
+    ({'trusted_certificate': '/etc/ssl/certs/ca.pem'}, {}, NAME_REQUIRED),
+    ({'verify': False}, {}, NAME_REQUIRED),
+    ({'server_name': False, 'trusted_certificate': '/etc/ssl/certs/ca.pem'}, {}, NAME_REQUIRED),
+    ({'name': 'backend.internal'}, {},
+     "locations[0].backend_tls.trusted_certificate: is required with verify: true; give the CA file that signed the "
+     "backends' certificates, or set verify: false."),
+    ({'name': 'backend.internal', 'server_name': False}, {},
+     "locations[0].backend_tls.trusted_certificate: is required with verify: true; give the CA file that signed the "
+     "backends' certificates, or set verify: false."),
+    ({'verify': False, 'server_name': False}, {'upstream': None, 'pass': 'http://10.0.0.5:8080'},
+     "locations[0].pass: 'http://10.0.0.5:8080' is not an https:// URL, but backend_tls asks for TLS; write "
+     "https://, or remove backend_tls."),
+    (dict(TLS, certificate='/etc/ssl/certs/client.pem'), {},
+     'locations[0].backend_tls.certificate: and certificate_key go together; give both, or neither.'),
+    (dict(TLS, certificate_key='/etc/ssl/private/c.key'), {},
+     'locations[0].backend_tls.certificate: and certificate_key go together; give both, or neither.'),
+    (dict(TLS, protocols=['TLSv1.2', 'SSLv3']), {},
+     "locations[0].backend_tls.protocols[1]: 'SSLv3' is not a TLS protocol; use TLSv1, TLSv1.1, TLSv1.2, TLSv1.3."),
+    (dict(TLS, verify='maybe'), {}, "locations[0].backend_tls.verify: 'maybe' must be true or false; give true or "
+                                    "false."),
+    (dict(TLS, trusted_certificate='/etc/ssl/ca.pem;'), {},
+     "locations[0].backend_tls.trusted_certificate: '/etc/ssl/ca.pem;' contains ';', which Nginx would read as "
+     "syntax, not as part of a file path; remove it."),
+    (dict(TLS, name='backend.internal$'), {},
+     "locations[0].backend_tls.name: 'backend.internal$' has a \"$\" that does not start a variable ($name or "
+     "${name}); Nginx has no way to write a literal \"$\" in a TLS name; remove it, or complete the variable name."),
+    (dict(TLS, sni=True), {},
+     'locations[0].backend_tls: has unknown option(s) sni; use only verify, trusted_certificate, server_name, name, '
+     'certificate, certificate_key, protocols.'),
+    ('on', {}, "locations[0].backend_tls: 'on' must be a dict of backend TLS options; write {verify: ...}."),
+], ids=['empty', 'ca-only', 'sni-without-name', 'verify-without-name', 'verify-without-ca',
+        'verify-without-ca-nor-sni', 'pass-not-https', 'certificate-without-key', 'key-without-certificate',
+        'protocol', 'verify-word', 'ca-syntax', 'name-dollar', 'unknown', 'not-a-dict'])
+def test_backend_tls_refusals(tls, extra, message):
+    location = tls_location(tls, **extra)
+    if location.get('upstream') is None:
+        del location['upstream']
+    assert location_refused(location) == message
+
+
+def test_protocols_given_as_one_string():
+    block = tls_block(dict(TLS, protocols='TLSv1.2 TLSv1.3'))
+    assert ('proxy_ssl_protocols', ['TLSv1.2', 'TLSv1.3']) in block
+
+
+def test_to_options_returns_copies():
+    model = Vhost.from_options({'name': 'v', 'server_name': 'a.example.com', 'locations': [
+        dict(split_location(NINETY_TEN), headers={'X-A': '1'}),
+        tls_location(dict(TLS, protocols=['TLSv1.3']), path='/tls')]})
+    before = render(model)
+    options = model.to_options()
+    options['listen'].append('8080')
+    options['server_name'].append('b.example.com')
+    options['proxy_headers']['X-B'] = '2'
+    options['locations'][0]['split'][0]['percent'] = 50
+    options['locations'][0]['headers']['X-A'] = 'changed'
+    options['locations'][1]['backend_tls']['protocols'].append('TLSv1.2')
+    options['locations'][1]['backend_tls']['name'] = 'other.internal'
+    assert render(model) == before
+    assert model.to_options()['locations'][1]['backend_tls']['protocols'] == ['TLSv1.3']

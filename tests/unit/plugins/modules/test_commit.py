@@ -151,3 +151,43 @@ def test_a_timeout_restores(run_module, tmp_path, proxy):
         'name lookup or a file on a slow mount?) or raise nginx_timeout -- Restored: restored %s.'
         % (tmp_path / 'nginx.conf', proxy / 'app.conf'))
     assert (proxy / 'app.conf').read_bytes() == BEFORE
+
+
+def test_mkdirs_and_keep_attributes_reach_the_transaction(run_module, tmp_path, proxy):
+    # what the action plugins send for a stream item: stream.d may be created; nginx.conf keeps its mode
+    nginx(tmp_path, 'exit 0\n')
+    stream_d = tmp_path / 'stream.d'
+    main = tmp_path / 'nginx.conf'
+    os.chmod(str(main), 0o600)
+    result, failed = run_module(commit, args(tmp_path, [
+        {'path': str(stream_d / 'pg.conf'), 'content': 'upstream pg { server a:1; }\n'},
+        {'path': str(main), 'content': 'events {}\nstream {\n    include %s/*.conf;\n}\n' % stream_d}],
+        mode='0640', _mkdirs=[str(stream_d)], _keep_attributes=[str(main)]))
+    assert not failed, result
+    assert result['changed'] is True
+    assert (stream_d / 'pg.conf').read_bytes() == b'upstream pg { server a:1; }\n'
+    assert stat.S_IMODE(os.stat(str(stream_d / 'pg.conf')).st_mode) == 0o640
+    assert stat.S_IMODE(os.stat(str(main)).st_mode) == 0o600
+    assert calls(tmp_path) == ['-t -c %s' % main]
+
+
+def test_a_rejected_nginx_t_removes_the_created_directory(run_module, tmp_path, proxy):
+    nginx(tmp_path, 'exit 1\n')
+    stream_d = tmp_path / 'stream.d'
+    result, failed = run_module(commit, args(tmp_path, [{'path': str(stream_d / 'pg.conf'), 'content': 'x\n'}],
+                                             _mkdirs=[str(stream_d)]))
+    assert failed
+    assert result['restored'] == ['removed %s (it did not exist before)' % (stream_d / 'pg.conf'),
+                                  'removed the directory %s (it did not exist before)' % stream_d]
+    assert not stream_d.exists()
+
+
+def test_without_mkdirs_a_missing_directory_is_refused(run_module, tmp_path, proxy):
+    nginx(tmp_path, 'exit 0\n')
+    stream_d = tmp_path / 'stream.d'
+    result, failed = run_module(commit, args(tmp_path, [{'path': str(stream_d / 'pg.conf'), 'content': 'x\n'}]))
+    assert failed
+    assert result['msg'] == ('%s: the directory %s does not exist; create it or choose another conf_dir/path.'
+                             % (stream_d / 'pg.conf', stream_d))
+    assert not stream_d.exists()
+    assert calls(tmp_path) == []
