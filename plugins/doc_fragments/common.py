@@ -95,7 +95,7 @@ notes:
   - Commits on one proxy are serialized; a commit refuses, asking for a rerun, when a configuration file it read
     changed since.
   - Symbolic links (Debian's C(sites-enabled) -> C(sites-available)) are written through; the link stays a link.
-    O(path) may name either; a file included through a link counts as included.
+    An explicit path may name either; a file included through a link counts as included.
   - Values keep the characters written (quotes, C(;), braces and backslashes in header values, log formats,
     hash keys and regexes); control and invisible characters are refused, naming the option.
 """
@@ -104,6 +104,7 @@ notes:
     STREAM = r"""
 options:
   stream_conf_dir:
+    version_added: 0.2.0
     description:
       - Directory of the files of the C(stream) context (stream upstream groups and stream proxies), created when it
         is missing.

@@ -148,13 +148,13 @@ def allowed_range(expected, tolerance):
     return max(0, int(-(-(low - 1e-9) // 1))), int((high + 1e-9) // 1)
 
 
-SPLIT_SIGMAS = 4.5     # a random split outside this many standard deviations is a fault, not bad luck
+SPLIT_SIGMAS = 4.5     # a canary split outside this many standard deviations is a fault, not bad luck
 
 
 def split_range(total, percent, tolerance):
-    """``(low, high)`` counts of ``total`` requests for a group given ``percent`` of a random split.
+    """``(low, high)`` counts of ``total`` requests for a group given ``percent`` of a canary split.
 
-    ``split_clients`` hashes a key that differs per request (``$request_id``
+    The split hashes a key that differs per request (``$request_id``
     by default), so each request lands in the group with probability
     ``percent``/100 and the count is binomial.  The range is the wider of
     ``tolerance`` (a fraction of the expected count) and 4.5 standard

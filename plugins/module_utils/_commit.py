@@ -145,10 +145,11 @@ class Journal(object):
         self.path = os.path.join(self.directory, 'journal-%s.json' % _key(nginx_conf))
         self.nginx_conf = nginx_conf
 
-    def write(self, entries):
+    def write(self, entries, directories=()):
         record = {'version': 1, 'nginx_conf': self.nginx_conf, 'pid': os.getpid(),
                   'started': time.strftime('%Y-%m-%dT%H:%M:%S%z'),
-                  'entries': [entry.journal() for entry in entries]}
+                  'entries': [entry.journal() for entry in entries],
+                  'directories': list(directories)}
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
         handle, tmp = tempfile.mkstemp(prefix='.journal-', dir=self.directory)
         try:
@@ -209,6 +210,18 @@ def _put_back_attributes(path, mode, uid, gid, mtime_ns=None):
         os.utime(path, ns=(st.st_atime_ns, mtime_ns))
 
 
+def _remove_directories(created):
+    """Remove the directories a transaction created (``created`` parents first), deepest first, if they are empty."""
+    done = []
+    for directory in reversed(created):
+        try:
+            os.rmdir(directory)
+        except OSError:
+            continue    # gone already, or something was put there since: left alone
+        done.append('removed the directory %s (it did not exist before)' % directory)
+    return done
+
+
 def recover(module, nginx_conf, directory=None):
     """Roll back what an interrupted run left (its journal), before anything else; returns what was done.
 
@@ -244,6 +257,7 @@ def recover(module, nginx_conf, directory=None):
             _write_atomic(module, path, old)
             _put_back_attributes(path, item['mode'], item['uid'], item['gid'], item.get('mtime_ns'))
             done.append('restored %s' % path)
+    done.extend(_remove_directories(record.get('directories') or []))
     journal.clear()
     return ['an interrupted balancer.nginx run (pid %s, started %s) had left unvalidated changes; they were '
             'rolled back before this run: %s' % (record.get('pid'), record.get('started'),
@@ -453,15 +467,29 @@ class Transaction(object):
             os.chmod(path, stat.S_IMODE(entry.old_stat.st_mode))
         return path
 
-    def stage(self, backup=False):
-        """Put every changed file in place (atomically, one by one)."""
-        self.check_directories()
+    def missing_directories(self):
+        """The directories of ``mkdirs`` a written file needs and that are missing, with their missing parents
+        (parents first): what ``stage`` creates (and the journal records, so that a killed run's are removed too)."""
+        missing = []
         for directory in self.mkdirs:
             needed = any(e.changed and e.new is not None and os.path.dirname(e.target) == directory
                          for e in self.entries)
-            if needed and not os.path.isdir(directory):
-                os.makedirs(directory, mode=0o755)
-                self.created.append(directory)
+            chain = []
+            path = directory
+            while needed and not os.path.isdir(path) and path not in missing + chain:
+                chain.append(path)
+                if os.path.dirname(path) == path:
+                    break
+                path = os.path.dirname(path)
+            missing.extend(reversed(chain))
+        return missing
+
+    def stage(self, backup=False):
+        """Put every changed file in place (atomically, one by one)."""
+        self.check_directories()
+        for directory in self.missing_directories():
+            os.mkdir(directory, 0o755)
+            self.created.append(directory)
         for entry in self.entries:
             if not entry.changed:
                 continue
@@ -517,12 +545,7 @@ class Transaction(object):
                 entry.written = entry.attrs_touched = False
             except (Exception, ModuleFailed) as exc:  # keep restoring the others; the journal keeps this one
                 problems.append('could not restore %s (%s)' % (entry.path, getattr(exc, 'msg', None) or exc))
-        for directory in reversed(self.created):
-            try:
-                os.rmdir(directory)
-                done.append('removed the directory %s (it did not exist before)' % directory)
-            except OSError:
-                pass
+        done.extend(_remove_directories(self.created))
         self.created = []
         return done, problems
 
@@ -587,7 +610,8 @@ def run_transaction(module, files, nginx_binary, nginx_conf, validate=True, back
                                                                               attrs_changed)
             module.exit_json(changed=bool(changes) or attrs_changed, files=tx.results(), nginx_test=None, **result)
         journal = Journal(nginx_conf)
-        journal.write([e for e in tx.entries if e.changed or (file_args_for and e.new is not None)])
+        journal.write([e for e in tx.entries if e.changed or (file_args_for and e.new is not None)],
+                      tx.missing_directories())
         failure = None
         done, problems = [], []
         phase = 'writing the files'

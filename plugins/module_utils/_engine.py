@@ -99,7 +99,8 @@ class FileChange(object):
 
     @property
     def after_bytes(self):
-        return None if self.after is None else self.after.encode('utf-8')
+        # surrogateescape: the bytes of a hand-written file that are not UTF-8 go back as they came
+        return None if self.after is None else self.after.encode('utf-8', 'surrogateescape')
 
     @property
     def changed(self):
@@ -365,8 +366,12 @@ def stream_include(snapshot, tree, stream_conf_dir):
         raise InspectError(_options.STREAM_CONF_DIR.name, 'could not be added to the %s {} block at %s' % (
             _options.STREAM, block.where()), 'add "%s" inside that block' % include, value=stream_conf_dir)
     index, position = opening
+    rest = lines[index][position + 1:]
+    # the comment ends the line: statements after the brace (a one-line block's, and its closing brace) go on the
+    # next line; a comment after the brace stays where it was
+    moved = rest.strip() and not rest.strip().startswith('#')
     lines[index] = lines[index][:position + 1] + '\n    %s  # balancer.nginx: %s' % (
-        include, _options.STREAM_CONF_DIR.name) + lines[index][position + 1:]
+        include, _options.STREAM_CONF_DIR.name) + ('\n' + rest if moved else rest)
     return FileChange(nginx_conf, before, '\n'.join(lines))
 
 
@@ -480,9 +485,9 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
         elif item.model is None and item.kind in ('upstream', 'log_format') and not (force and item.kind == 'upstream'):
             _inspect.check_removal(tree, item.check_kind, item.name, item.prefix + 'state')
     for item in vhosts:
-        for index, location in enumerate(item.model.locations):
-            for group in location.groups():
-                where = ('%slocations[%d].%s' % (item.prefix, index, _options.SPLIT.name if location.split
+        for index, loc in enumerate(item.model.locations):
+            for group in loc.groups():
+                where = ('%slocations[%d].%s' % (item.prefix, index, _options.SPLIT.name if loc.split
                                                  else _options.LOCATION_UPSTREAM.name)
                          if item.options.get('locations') else item.prefix + _options.VHOST_UPSTREAM.name)
                 check_group(tree, group, _options.HTTP, where)
@@ -493,7 +498,8 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
         if item.kind == 'stream_proxy' and item.model is not None:
             check_group(tree, item.model.upstream, _options.STREAM, item.prefix + _options.STREAM_UPSTREAM.name)
     if vhosts:
-        _inspect.check_backend_tls(tree, set(item.path for item in vhosts), 'locations.backend_tls')
+        _inspect.check_backend_tls(tree, dict((item.path, '%s%s.%s' % (
+            item.prefix, _options.LOCATIONS.name, _options.BACKEND_TLS.name)) for item in vhosts))
     # Exclusive pruning may remove what something else still uses.
     for change in changes:
         if change.after is None and change.path not in described and change.before is not None:

@@ -154,7 +154,7 @@ class ConfigTree(object):
         self.stream_upstreams = {}  # the same for the stream context
         self.proxy_passes = []    # [Statement] of the http context
         self.stream_proxy_passes = []   # [Statement] of the stream context
-        self.split_values = []    # [Statement] of the buckets of split_clients blocks (each names a group)
+        self.split_values = []    # [Statement] of the buckets of the canary splits (each names a group)
         self.log_formats = {}     # name -> [Statement]
         self.access_logs = []     # [Statement]
         self.servers = []         # [Statement] of http-level server blocks
@@ -280,13 +280,19 @@ def check_http_context(tree, path, option='path', kind='upstream', real=None, co
             'write it into a directory that the %s block includes (%s), or add "include %s/*.conf;" inside %s {}'
             % (context, directory, os.path.dirname(path), context))
     for found, stmt in contexts:
-        if found != (context,):
-            raise InspectError(
-                option,
-                '%s is included inside %s at %s, where "%s" is not allowed (Nginx: "%s directive is not allowed '
-                'here")' % (path, ' > '.join(found) or 'the main context', stmt.where(), _DIRECTIVE_OF_KIND[kind],
-                            _DIRECTIVE_OF_KIND[kind]),
-                'write it into a directory included directly in %s {} (%s)' % (context, directory))
+        if found == (context,):
+            continue
+        directive = _DIRECTIVE_OF_KIND[kind]
+        if found in ((o.HTTP,), (o.STREAM,)):
+            # Nginx takes the block there, as one of that other context: another thing than the item describes
+            why = 'where Nginx would read its %s {} as one of the %s context, not of %s' % (
+                directive, found[0], context)
+        else:
+            why = 'where "%s" is not allowed (Nginx: "%s directive is not allowed here")' % (directive, directive)
+        inside = ' > '.join(found) or 'the main context'
+        raise InspectError(
+            option, '%s is included inside %s at %s, %s' % (path, inside, stmt.where(), why),
+            'write it into a directory included directly in %s {} (%s)' % (context, directory))
 
 
 def check_unique_upstream(tree, name, path, option='name', context=o.HTTP):
@@ -347,6 +353,12 @@ def check_removal(tree, kind, name, option):
     users = tree.orphaned_uses(kind, name)
     if users:
         label, phrase, fix = _USES[kind]
+        if kind == 'upstream':
+            # a canary split's bucket names the group too: say which of the two refers to it
+            used_by = sorted(set(o.SPLIT_CLIENTS if s.parent is not None and s.parent.directive == o.SPLIT_CLIENTS
+                                 else s.directive for s in users))
+            phrase = '%s still refers to it' % ' and '.join(used_by)
+            fix = 'change those %s lines first, or set force: true' % ' and '.join(used_by)
         raise InspectError(option, 'cannot remove %s %r: %s at %s' % (label, name, phrase, _where(users)), fix,
                            value='absent')
 
@@ -576,47 +588,63 @@ def unexpressed(kind, name, text):
 
 
 def _tls_of(children):
-    """``(scheme, TLS directives)`` with which a location (given its statements) proxies."""
+    """``(scheme, TLS directives)`` with which a block (given its statements) proxies."""
     passes = [s for s in children if s.directive == o.PROXY_PASS and s.args]
     scheme = passes[0].args[0].split('://', 1)[0] if passes else None
-    tls = sorted((s.directive, tuple(s.args)) for s in children if s.directive in _TLS_DIRECTIVES)
+    tls = sorted((s.directive, tuple(sorted(s.args) if s.directive in _TLS_LISTS else s.args))
+                 for s in children if s.directive in _TLS_DIRECTIVES)
     return scheme, tls
 
 
 _TLS_DIRECTIVES = frozenset(o.BACKEND_TLS_OPTIONS.by_directive())
+# directives whose arguments are a set (protocols): their order does not make another setting
+_TLS_LISTS = frozenset(option.directive for option in o.BACKEND_TLS_OPTIONS.options if option.type == 'list')
 
 
-def check_backend_tls(tree, written, option):
-    """Every location that proxies to one group uses the same TLS to it.
+def check_backend_tls(tree, written, option=None):
+    """Every block that proxies to one group (directly or through a split) uses the same TLS to it.
 
     Nginx keeps TLS sessions to the backends per group, and resumes one
-    location's session in another: a resumed session skips verification and
-    the client certificate.  Checked where a file this call writes takes part.
+    block's session in another: a resumed session skips verification and
+    the client certificate.  Checked where a file this call writes takes part
+    (``written``: the paths, or a dict of path to the option a refusal names).
     """
+    split_groups = {}    # a split's variable -> the groups of its buckets
+    for bucket in tree.split_values:
+        if bucket.parent is not None and len(bucket.parent.args) >= 2:
+            split_groups.setdefault(bucket.parent.args[1].lower(), []).append(
+                _render.nginx_value(bucket.args[-1]).lower())
     by_group = {}
     for stmt in tree.proxy_passes:
-        group = (proxy_pass_upstream(stmt.args[0]) or '').lower()
-        if group and stmt.parent is not None and stmt.parent.directive == o.LOCATION:
-            by_group.setdefault(group, []).append(stmt.parent)
-    wanted = [locations for locations in by_group.values() if any(loc.file in written for loc in locations)]
+        if stmt.parent is None or stmt.parent.directive != o.LOCATION:
+            continue
+        target = stmt.args[0]
+        group = (proxy_pass_upstream(target) or '').lower()
+        groups = [group] if group else split_groups.get(target.split('://', 1)[-1].split('/', 1)[0].lower(), [])
+        for name in groups:
+            if stmt.parent not in by_group.setdefault(name, []):
+                by_group[name].append(stmt.parent)
+    wanted = [blocks for blocks in by_group.values() if any(block.file in written for block in blocks)]
     if not wanted:
         return
     children = {}
     for stmt in tree.statements:
         if stmt.parent is not None:
             children.setdefault(id(stmt.parent), []).append(stmt)
-    for group, locations in sorted(by_group.items()):
-        if not any(location.file in written for location in locations):
+    for group, blocks in sorted(by_group.items()):
+        if not any(block.file in written for block in blocks):
             continue
         seen = {}
-        for location in locations:
-            seen.setdefault(repr(_tls_of(children.get(id(location), []))), location)
+        for block in blocks:
+            seen.setdefault(repr(_tls_of(children.get(id(block), []))), block)
         if len(seen) > 1:
             first, second = list(seen.values())[:2]
+            if isinstance(written, dict):   # path -> the option of the item that writes it
+                option = written.get(first.file) or written.get(second.file) or option
             raise InspectError(option, 'gives the locations that proxy to group %r different TLS settings (%s and '
                                '%s); Nginx resumes TLS sessions per group, and a resumed session skips verification '
                                'and the client certificate' % (group, first.where(), second.where()),
-                               'give every location of that group the same backend_tls')
+                               'give every %s of that group the same %s' % (o.LOCATION, o.BACKEND_TLS.name))
 
 
 def check_included_nowhere(tree, sample, option, what, fix):

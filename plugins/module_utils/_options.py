@@ -422,6 +422,8 @@ def coerce(option: Option, raw, path: str, context: str = HTTP):
                          value=raw)
     if kind == 'time':
         return _values.as_time(path, raw)   # it tells true and false from a time
+    if kind == 'percent':
+        return _values.as_percent(path, raw)   # it tells true from a number, and shows a number as given
     value = str(raw)
     if option.choices is not None and value not in option.choices:
         raise ModelError(path, 'is not %s' % (option.noun or 'one of the choices'),
@@ -491,7 +493,7 @@ RANDOM_LEAST_TIME_MODES = ('header', 'last_byte')
 
 METHOD = Option('method', choices=METHODS, default=ROUND_ROBIN, noun='a balancing method',
                 choice_features=((RANDOM, 'random'), (LEAST_TIME_METHOD, 'least_time')),
-                choice_contexts=(('ip_hash', (HTTP,)),))
+                choice_contexts=(('ip_hash', (HTTP,)), (LEAST_TIME_METHOD, (HTTP,))))
 CONTEXT = Option('context', choices=(HTTP, STREAM), default=HTTP, noun='a context')
 HASH_KEY = Option('hash_key', kind='variables', noun='a hash key', no_log=False, applies_to=('method', (HASH,)),
                   required_with=('method', HASH),
@@ -500,7 +502,7 @@ CONSISTENT = Option(HASH_CONSISTENT, type='bool', default=False, applies_to=('me
 RANDOM_TWO_OPTION = Option('random_two', type='bool', default=False, applies_to=('method', (RANDOM,)))
 LEAST_TIME = Option('least_time', choices=LEAST_TIME_MODES, noun='a least_time mode', applies_to=(
     'method', (LEAST_TIME_METHOD, RANDOM)), required_with=('method', LEAST_TIME_METHOD),
-    hint='set least_time to header or last_byte')
+    hint='set least_time to header or last_byte', contexts=(HTTP,))
 SERVERS = Option('servers', type='list', elements='dict', suboptions=SERVER_OPTIONS, noun='server options',
                  hint='give a list of {address: host:port} (or of address strings)')
 ZONE = Option('zone', kind='name_size', noun='a zone', directive='zone', render=DIRECTIVE, place='head', feature='zone')

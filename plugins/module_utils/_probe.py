@@ -163,21 +163,21 @@ def describe_error(exc, timeout):
 
 
 class _TLSConnection(http.client.HTTPSConnection):
-    """HTTPS to ``host`` that verifies (and sends as SNI) ``server_name``, as Nginx's proxy_ssl_name does."""
+    """HTTPS to ``host`` that verifies (and sends as SNI) ``sni``, the name that backend_tls verifies."""
 
-    def __init__(self, host, port, timeout, context, server_name):
+    def __init__(self, host, port, timeout, context, sni):
         super().__init__(host, port, timeout=timeout, context=context)
-        self._server_name = server_name
+        self._sni = sni
 
     def connect(self):
         http.client.HTTPConnection.connect(self)
-        self.sock = self._context.wrap_socket(self.sock, server_hostname=self._server_name)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self._sni)
 
 
 def http_get(host, port, target, timeout, host_header=None, tls=None):
     """One ``GET`` on a new connection; latency from connect to the last byte of the body, in ms.
 
-    ``tls``: ``(ssl_context, server_name)`` to speak HTTPS instead of HTTP.
+    ``tls``: ``(ssl_context, sni)`` to speak HTTPS instead of HTTP.
     """
     start = time.monotonic()
     if tls is None:
@@ -229,7 +229,7 @@ def tls_context(tls):
 
 
 def probe_backend(address, path, timeout, expect_status, expect_body=None, getter=http_get, tls=None):
-    """Probe one backend; ``tls``: ``(ssl_context, server_name or None for the address's host)`` for HTTPS."""
+    """Probe one backend; ``tls``: ``(ssl_context, sni or None for the address's host)`` for HTTPS."""
     host, port = split_address('backends', address)
     if tls is None:
         answer = getter(host, port, path, timeout)

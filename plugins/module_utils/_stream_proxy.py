@@ -5,7 +5,7 @@
 
 ``StreamProxy.from_options`` validates the ``stream_proxy`` module's options
 (or a ``site`` item) with the table (``_options.STREAM_PROXY_OPTIONS``); the
-listen values are bare words (``5432``, ``53 udp``, ``127.0.0.1:6000``).
+addresses it listens on are bare words (``5432``, ``53 udp``, ``127.0.0.1:6000``).
 Every directive name comes from the table.  Data in, data out.
 """
 
@@ -18,7 +18,7 @@ from typing import Any, Dict
 from ansible_collections.balancer.nginx.plugins.module_utils import _options as o
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
 from ansible_collections.balancer.nginx.plugins.module_utils._render import Lines, directives, stmt
-from ansible_collections.balancer.nginx.plugins.module_utils._values import check_syntax
+from ansible_collections.balancer.nginx.plugins.module_utils._values import check_listen_values
 
 
 @dataclass
@@ -40,9 +40,7 @@ class StreamProxy:
         if not addresses:
             raise ModelError(prefix + o.STREAM_LISTEN.name, 'is required: a stream proxy listens on a port',
                              'give e.g. "5432", "53 udp" or "127.0.0.1:6000"')
-        for index, item in enumerate(addresses):
-            check_syntax('%s%s[%d]' % (prefix, o.STREAM_LISTEN.name, index), item, 'a %s address' % o.LISTEN,
-                         allow_space=True)
+        check_listen_values(prefix + o.STREAM_LISTEN.name, addresses, 'a %s address' % o.LISTEN)
         if values[o.STREAM_UPSTREAM.name] is None:
             raise ModelError(prefix + o.STREAM_UPSTREAM.name, 'is required: the stream group to proxy to',
                              'give the name of an upstream with context: stream')

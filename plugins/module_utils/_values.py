@@ -69,6 +69,15 @@ def check_printable(option: str, value: str, what: str) -> None:
                          % (describe_char(char), what), 'remove it, or use a plain space', value=value)
 
 
+def check_listen_values(option: str, values, what: str) -> None:
+    """Each value of a listening directive: not blank (Nginx refuses an empty one), one word plus its flags."""
+    for index, value in enumerate(values):
+        path = '%s[%d]' % (option, index)
+        if not value.strip():
+            raise ModelError(path, 'is empty', 'give an address or a port, e.g. 80', value=value)
+        check_syntax(path, value, what, allow_space=True)
+
+
 def check_syntax(option: str, value: str, what: str, allow_space: bool = False) -> None:
     """A value Nginx reads as one bare word (a name, an address, a time): no syntax, no white space."""
     for char in value:
@@ -191,7 +200,7 @@ def as_float(option: str, value, minimum=None, maximum=None) -> float:
 
 
 def as_percent(option: str, value) -> float:
-    """A share of requests, as ``split_clients`` takes it: more than 0, at most 100, at most two decimals."""
+    """A share of requests, as the canary split takes it: more than 0, at most 100, at most two decimals."""
     if isinstance(value, bool):
         raise ModelError(option, 'must be a percentage such as 10 or 12.5', 'give a number', value=value)
     try:

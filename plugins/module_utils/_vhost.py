@@ -26,7 +26,7 @@ from ansible_collections.balancer.nginx.plugins.module_utils import _options as 
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
 from ansible_collections.balancer.nginx.plugins.module_utils._render import Lines, directives, stmt, variable_arg
 from ansible_collections.balancer.nginx.plugins.module_utils._values import (
-    HEADER_NAME_RE, check_printable, check_syntax, check_text, percent_text)
+    HEADER_NAME_RE, check_listen_values, check_printable, check_syntax, check_text, percent_text)
 
 LOCATION_MODIFIERS = ('=', '~', '~*', '^~')
 # A plain (not regex) server name: a host name, a wildcard name (*.example.com,
@@ -189,14 +189,14 @@ class Location:
         return head
 
     def target(self) -> str:
-        """What ``proxy_pass`` gets: the literal URL, the group, or the split's variable; https with backend_tls."""
+        """What the proxying directive gets: the literal URL, the group, or the split's variable; https with backend_tls."""
         if self.literal:
             return self.literal
         scheme = 'https://' if self.tls else 'http://'
         return scheme + (self.variable if self.split else self.upstream)
 
     def split_payload(self, lines: Lines):
-        """``split_clients KEY $variable { 90% group; * group; }``: which share of requests goes to which group."""
+        """The canary split ``KEY $variable { 90% group; * group; }``: which share of requests goes to which group."""
         head = stmt(lines, o.SPLIT_CLIENTS, [self.values[o.SPLIT_KEY.name], self.variable], block=[])
         for index, item in enumerate(self.split):
             percent = item[o.SPLIT_PERCENT.name]
@@ -212,6 +212,9 @@ def _check_split(values, prefix):
     if items is None:
         return
     path = prefix + o.SPLIT.name
+    if not items:
+        # next to upstream or pass an empty list is not "set", so the rules of the table let it through
+        raise ModelError(path, 'is empty', o.SPLIT.hint)
     for index, item in enumerate(items[:-1]):
         if item[o.SPLIT_PERCENT.name] is None:
             raise ModelError('%s[%d].%s' % (path, index, o.SPLIT_PERCENT.name),
@@ -251,7 +254,7 @@ def _check_tls(values, prefix):
 
 
 def split_variable(vhost: str, index: int) -> str:
-    """``$balancer_split_<vhost>_<location index>``; names that are not variable names get a digest."""
+    """``$balancer_split_<vhost>_<index of the block>``; names that are not variable names get a digest."""
     clean = re.sub(r'[^A-Za-z0-9_]', '_', vhost)
     if clean != vhost:
         clean += '_' + hashlib.sha1(vhost.encode('utf-8')).hexdigest()[:6]
@@ -313,9 +316,7 @@ class Vhost:
         addresses = values[o.LISTEN_OPTION.name]
         if not addresses:
             raise ModelError(prefix + o.LISTEN_OPTION.name, 'is empty', 'give at least one address or port, e.g. 80')
-        for index, item in enumerate(addresses):
-            check_syntax('%s%s[%d]' % (prefix, o.LISTEN_OPTION.name, index), item, 'a %s address' % o.LISTEN,
-                         allow_space=True)
+        check_listen_values(prefix + o.LISTEN_OPTION.name, addresses, 'a %s address' % o.LISTEN)
         upstream, locations = values[o.VHOST_UPSTREAM.name], values[o.LOCATIONS.name]
         if values[o.STATE.name] == 'present' and upstream is None and not locations:
             raise ModelError(prefix + o.VHOST_UPSTREAM.name, 'a vhost needs exactly one of upstream and locations',
@@ -348,7 +349,7 @@ class Vhost:
         return options
 
     def statements(self):
-        """The file's statements, each a ``make(lines)``: the splits' ``split_clients``, then the server."""
+        """The file's statements, each a ``make(lines)``: the canary splits, then the server."""
         makers = [model.split_payload for model in self.locations if model.split]
         return makers + [self.payload]
 

@@ -58,6 +58,7 @@ options:
       - Defaults to all of them. V(0) never fails and only reports.
     type: int
   tls:
+    version_added: 0.2.0
     description:
       - Probe over HTTPS instead of HTTP, as a location with C(backend_tls) reaches its backends.
       - Leave it out for plain HTTP.

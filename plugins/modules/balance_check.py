@@ -158,6 +158,7 @@ backend_statuses:
   returned: always
   type: dict
   sample: {app1: {"200": 300}, app2: {"200": 199, "502": 1}}
+  version_added: 0.2.0
 statuses:
   description: HTTP status code to count; V(error) counts requests that got no HTTP answer.
   returned: always

@@ -41,6 +41,7 @@ options:
     elements: dict
     default: []
   stream_proxies:
+    version_added: 0.2.0
     description:
       - TCP and UDP proxies of the C(stream) context, each with the options of M(balancer.nginx.stream_proxy)
         (C(name), C(listen), C(upstream), ...); their groups are O(upstreams) items with C(context=stream). The

@@ -38,6 +38,7 @@ options:
     default: present
     choices: [present, absent]
   context:
+    version_added: 0.2.0
     description:
       - V(http) writes the group into O(conf_dir) for vhosts; V(stream) writes it into O(stream_conf_dir) for
         M(balancer.nginx.stream_proxy) (TCP and UDP). The two are separate namespaces - a vhost cannot proxy to a

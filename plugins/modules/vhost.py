@@ -65,6 +65,7 @@ options:
         description: A literal C(http://) or C(https://) URL, not checked against the upstreams.
         type: str
       split:
+        version_added: 0.2.0
         description:
           - A canary between upstream groups - each item an C(upstream) and the C(percent) of requests it gets; the
             last item may leave out C(percent) and gets the rest (which must not be zero). Percentages have at most
@@ -82,12 +83,14 @@ options:
             description: Share of requests, more than 0 and at most 100, at most two decimals (V(90), V(12.5)).
             type: float
       split_key:
+        version_added: 0.2.0
         description:
           - What decides each request's side of O(locations[].split) - V($request_id) spreads requests, V($remote_addr)
             keeps a client on one side.
         type: str
         default: $request_id
       backend_tls:
+        version_added: 0.2.0
         description:
           - TLS towards the backends - the location proxies with C(https://) and the matching C(proxy_ssl_*) directives.
           - Every location that proxies to one group must use the same O(locations[].backend_tls) (a mix is refused) -

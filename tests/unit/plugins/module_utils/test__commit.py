@@ -740,7 +740,8 @@ def test_the_journal_exists_while_nginx_runs_and_is_gone_afterwards(tmp_path, co
             {'path': str(conf / 'old.conf'), 'link': None,
              'old': 'dXBzdHJlYW0gb2xkIHsgc2VydmVyIDEwLjAuMC45OjgwOyB9Cg==',
              'new_sha1': None, 'mode': 0o600, 'uid': st.st_uid, 'gid': st.st_gid, 'mtime_ns': 1764580000987654321},
-        ]}
+        ],
+        'directories': []}
     assert base64.b64decode(record['entries'][0]['old']) == APP_BEFORE
     assert journals(state) == []
     assert os.listdir(str(state)) == [os.path.basename(p) for p in glob.glob(str(state / 'lock-*'))]
@@ -775,11 +776,13 @@ def test_a_restore_that_fails_keeps_the_journal_and_the_next_run_puts_the_bytes_
 # recover: what a run killed outright left behind
 # --------------------------------------------------------------------------
 
-def killed_run(conf, entries):
+def killed_run(conf, entries, directories=None):
     """The journal a run killed after it wrote its files leaves (written by hand, as JSON)."""
     os.makedirs(str(_commit.state_dir()), exist_ok=True)
     record = {'version': 1, 'nginx_conf': nginx_conf(conf), 'pid': 4242, 'started': '2026-12-01T10:00:00+0000',
               'entries': entries}
+    if directories is not None:
+        record['directories'] = directories
     path = Journal(nginx_conf(conf)).path
     with open(path, 'w') as handle:
         json.dump(record, handle)
@@ -816,6 +819,43 @@ def test_recover_rolls_back_a_journal_left_behind(conf, state):
     assert listing(conf) == ['app.conf', 'old.conf', 'other.conf']
     assert not os.path.exists(path)
     assert recover(FakeModule(), nginx_conf(conf)) == []
+
+
+def test_the_journal_names_the_directories_the_run_creates(tmp_path, conf, state):
+    stream_d = conf.parent / 'tcp' / 'stream.d'
+    copy = tmp_path / 'journal-seen-by-nginx'
+    nginx = Nginx(tmp_path, 'cat %s/journal-* > %s\nexit 0\n' % (state, copy))
+    result = run(FakeModule(), [{'path': str(stream_d / 'pg.conf'), 'content': 'y\n'}], nginx, conf,
+                 mkdirs=[str(stream_d)])
+    assert result.kind == 'exit'
+    assert json.loads(read(copy))['directories'] == [str(conf.parent / 'tcp'), str(stream_d)]
+    assert read(stream_d / 'pg.conf') == b'y\n'
+
+
+def test_recover_removes_the_directories_a_killed_run_created(conf, state):
+    stream_d = conf.parent / 'tcp' / 'stream.d'
+    os.makedirs(str(stream_d))
+    write(stream_d / 'pg.conf', b'y\n')
+    killed_run(conf, [{'path': str(stream_d / 'pg.conf'), 'link': None, 'old': None,
+                       'new_sha1': '9063a9f0e032b6239403b719cbbba56ac4e4e45f'}],
+               [str(conf.parent / 'tcp'), str(stream_d)])
+    assert recover(FakeModule(), nginx_conf(conf)) == [
+        'an interrupted balancer.nginx run (pid 4242, started 2026-12-01T10:00:00+0000) had left unvalidated '
+        'changes; they were rolled back before this run: removed %s (the interrupted run had created it); '
+        'removed the directory %s (it did not exist before); removed the directory %s (it did not exist before)'
+        % (stream_d / 'pg.conf', stream_d, conf.parent / 'tcp')]
+    assert not os.path.lexists(str(conf.parent / 'tcp'))
+
+
+def test_recover_leaves_a_created_directory_that_holds_something_new(conf, state):
+    stream_d = conf.parent / 'stream.d'
+    os.makedirs(str(stream_d))
+    write(stream_d / 'by-hand.conf', b'# written since\n')
+    killed_run(conf, [], [str(stream_d)])
+    assert recover(FakeModule(), nginx_conf(conf)) == [
+        'an interrupted balancer.nginx run (pid 4242, started 2026-12-01T10:00:00+0000) had left unvalidated '
+        'changes; they were rolled back before this run: nothing was left to undo']
+    assert listing(stream_d) == ['by-hand.conf']
 
 
 def test_recover_of_a_run_killed_before_it_wrote_anything(conf, state):
@@ -872,7 +912,8 @@ def test_journal_write_load_clear(conf, state):
     assert journal.load() == {'version': 1, 'nginx_conf': nginx_conf(conf), 'pid': os.getpid(),
                               'started': '2026-12-01T12:00:00+0000',
                               'entries': [{'path': str(conf / 'new.conf'), 'link': None, 'old': None,
-                                           'new_sha1': '9063a9f0e032b6239403b719cbbba56ac4e4e45f'}]}
+                                           'new_sha1': '9063a9f0e032b6239403b719cbbba56ac4e4e45f'}],
+                              'directories': []}
     assert mode_of(journal.path) == 0o600
     assert [p for p in os.listdir(str(state)) if p.startswith('.journal-')] == []
     journal.clear()

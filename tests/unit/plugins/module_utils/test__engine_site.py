@@ -1257,18 +1257,18 @@ HAND_SPLIT = ('split_clients $request_id $canary {\n'
 
 
 def test_a_group_a_split_uses_is_not_removed():
-    # the reference named is the split's line (the proxy_pass goes through its variable)
+    # the reference named is the split's line (the proxy_pass goes through its variable), and the message says so
     snap = snapshot({CD + '/v1.conf': 'upstream v1 {\n    server 10.0.0.1:80;\n}\n', CD + '/v2.conf': V2,
                      CD + '/site.conf': HAND_SPLIT}, {CD + '/v2.conf': {'content': V2.encode()}})
     assert refusal(InspectError, snap=snap, upstreams=[{'name': 'v2', 'state': 'absent'}]) == (
-        "upstreams[0].state: 'absent' cannot remove upstream 'v2': proxy_pass still refers to it at "
-        "/etc/nginx/conf.d/site.conf:3; change those proxy_pass lines first, or set force: true.")
+        "upstreams[0].state: 'absent' cannot remove upstream 'v2': split_clients still refers to it at "
+        "/etc/nginx/conf.d/site.conf:3; change those split_clients lines first, or set force: true.")
 
 
 def test_a_group_removed_in_the_call_that_splits_to_it_is_refused():
     assert refusal(InspectError, upstreams=[up('v1'), {'name': 'v2', 'state': 'absent'}], vhosts=[SPLIT_VHOST]) == (
-        "upstreams[1].state: 'absent' cannot remove upstream 'v2': proxy_pass still refers to it at "
-        "/etc/nginx/conf.d/shop.vhost.conf:5; change those proxy_pass lines first, or set force: true.")
+        "upstreams[1].state: 'absent' cannot remove upstream 'v2': split_clients still refers to it at "
+        "/etc/nginx/conf.d/shop.vhost.conf:5; change those split_clients lines first, or set force: true.")
 
 
 def test_exclusive_refuses_to_prune_a_group_a_split_uses():
@@ -1294,7 +1294,8 @@ def test_a_vhost_with_a_split_can_be_taken_over():
 # -- backend_tls: one TLS per group ------------------------------------------------------------
 
 TLS = {'name': 'backend.internal', 'trusted_certificate': '/etc/ssl/certs/ca.pem'}
-TLS_MIX = ("locations.backend_tls: gives the locations that proxy to group 'app' different TLS settings (%s and %s); "
+# the option names the vhost item when one vhost is written (vhosts[0]. through site)
+TLS_MIX = ("vhosts[0].locations.backend_tls: gives the locations that proxy to group 'app' different TLS settings (%s and %s); "
            "Nginx resumes TLS sessions per group, and a resumed session skips verification and the client "
            "certificate; give every location of that group the same backend_tls.")
 
