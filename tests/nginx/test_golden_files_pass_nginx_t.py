@@ -7,7 +7,9 @@ The unit tests compare the renderer's output with the golden files in
 tests/unit/plugins/module_utils/golden/; this proves that those files are what
 Nginx accepts.  Each file, byte for byte as it is, is included in a minimal
 configuration that defines what a vhost golden refers to (its upstream
-groups, the upstream_debug log format).  The files name hosts
+groups, the upstream_debug log format); a golden of the stream context is
+included in a stream {} block (the stream module loaded when it is a dynamic
+one) that defines the groups its proxies pass to.  The files name hosts
 (api1.internal), certificates (/etc/ssl/...) and logs (/var/log/nginx/...)
 that this host need not have: ``nginx -t`` runs in a private mount
 namespace where /etc/hosts, /etc/ssl and /var/log/nginx are throwaway
@@ -49,6 +51,11 @@ OPEN_SOURCE = {
     'vhost_keepalive': (1, 1, 4),
     'vhost_locations': (1, 7, 5),                 # proxy_next_upstream_tries, proxy_next_upstream_timeout
     'vhost_tls': (1, 1, 4),
+    'vhost_backend_tls': (1, 7, 8),               # proxy_ssl_verify, _name, _server_name (1.7.0), _certificate (1.7.8)
+    'vhost_split': (1, 1, 4),                     # split_clients (0.8.37), proxy_http_version
+    'upstream_stream': (1, 11, 5),                # upstream in stream {} (1.9.0), max_conns there (1.11.5)
+    'stream_proxy_tcp': (1, 9, 0),                # the stream proxy module
+    'stream_proxy_udp': (1, 9, 13),               # listen ... udp
 }
 # golden file -> the first line an older open source Nginx refuses, as it says it
 REFUSED_BEFORE = {
@@ -59,6 +66,12 @@ PLUS = {
     'upstream_random_two_least_time': 'random two least_time=',
 }
 
+# Goldens of the stream context: included in stream {}, not in http {}.
+STREAM_GOLDENS = ('upstream_stream', 'stream_proxy_tcp', 'stream_proxy_udp')
+# What the stream proxy goldens refer to, defined in the stream block around them.
+STREAM_CONTEXT = '''    upstream pg {{ server 127.0.0.1:5432; }}
+    upstream dns {{ server 127.0.0.1:53; }}
+'''
 # What the vhost goldens refer to, defined in the http block around them.
 VHOST_CONTEXT = '''    log_format upstream_debug '$remote_addr $host $request status=$status upstream=$upstream_addr '
                               'upstream_status=$upstream_status upstream_response_time=$upstream_response_time';
@@ -67,13 +80,26 @@ VHOST_CONTEXT = '''    log_format upstream_debug '$remote_addr $host $request st
     upstream plain {{ server 127.0.0.1:18083; }}
     map $http_upgrade $balancer_connection_upgrade {{ default upgrade; '' ''; }}
 '''
-MAIN = '''pid {root}/nginx.pid;
+MAIN = '''{load}pid {root}/nginx.pid;
 error_log {root}/error.log;
 events {{ worker_connections 16; }}
 http {{
     access_log off;
     client_body_temp_path {root}/t1; proxy_temp_path {root}/t2; fastcgi_temp_path {root}/t3;
     uwsgi_temp_path {root}/t4; scgi_temp_path {root}/t5;
+{context}    include {root}/conf.d/*.conf;
+}}
+'''
+# The http block of a stream golden, and the stream block that includes it.
+MAIN_STREAM = '''{load}pid {root}/nginx.pid;
+error_log {root}/error.log;
+events {{ worker_connections 16; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/t1; proxy_temp_path {root}/t2; fastcgi_temp_path {root}/t3;
+    uwsgi_temp_path {root}/t4; scgi_temp_path {root}/t5;
+}}
+stream {{
 {context}    include {root}/conf.d/*.conf;
 }}
 '''
@@ -86,6 +112,19 @@ def installed_version():
     match = re.search(r'nginx/(\d+)\.(\d+)\.(\d+)', run.stderr.decode('utf-8', 'replace'))
     assert match, run.stderr
     return tuple(int(part) for part in match.groups())
+
+
+def stream_load_module():
+    """The ``load_module`` line a configuration with stream {} needs ('' when the module is built in)."""
+    run = subprocess.run([NGINX, '-V'], capture_output=True, timeout=30, check=False)
+    build = run.stderr.decode('utf-8', 'replace')
+    if '--with-stream=dynamic' not in build:
+        assert '--with-stream' in build, 'this nginx has no stream module: %s' % build
+        return ''
+    match = re.search(r'--modules-path=(\S+)', build)
+    path = os.path.join(match.group(1) if match else '/usr/lib/nginx/modules', 'ngx_stream_module.so')
+    assert os.path.exists(path), 'no %s (make apt installs libnginx-mod-stream)' % path
+    return 'load_module %s;\n' % path
 
 
 def golden_names():
@@ -121,9 +160,13 @@ def nginx_t(root, name):
     for directory in ('t1', 't2', 't3', 't4', 't5', 'log', 'ssl'):
         os.makedirs(os.path.join(root, directory))
     shutil.copyfile(os.path.join(GOLDEN, name + '.conf'), os.path.join(conf_d, name + '.conf'))
-    context = VHOST_CONTEXT.format() if name.startswith('vhost_') else ''
     with open(os.path.join(root, 'nginx.conf'), 'w') as handle:
-        handle.write(MAIN.format(root=root, context=context))
+        if name in STREAM_GOLDENS:
+            context = STREAM_CONTEXT.format() if name.startswith('stream_proxy_') else ''
+            handle.write(MAIN_STREAM.format(root=root, context=context, load=stream_load_module()))
+        else:
+            context = VHOST_CONTEXT.format() if name.startswith('vhost_') else ''
+            handle.write(MAIN.format(root=root, context=context, load=''))
     with open(os.path.join(root, 'hosts'), 'w') as handle:
         handle.write(HOSTS)
     write_certificate(os.path.join(root, 'ssl'))
@@ -147,6 +190,7 @@ def test_nginx_is_there():
 
 def test_every_golden_file_is_open_source_or_plus():
     assert sorted(OPEN_SOURCE) == sorted(set(golden_names()) - set(PLUS))
+    assert set(STREAM_GOLDENS) <= set(OPEN_SOURCE)
     assert not set(OPEN_SOURCE) & set(PLUS)
     assert set(REFUSED_BEFORE) <= set(OPEN_SOURCE)
 

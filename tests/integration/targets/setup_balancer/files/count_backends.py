@@ -6,8 +6,11 @@ Test helper of the integration targets (stdlib only). Prints JSON:
 The backend is identified by a response header (default X-Backend);
 requests that fail at the socket level count under status "error".
 --host sends that Host header (to pick a vhost by server_name).
+--source sends every request from that local address (one of 127.0.0.0/8),
+so that Nginx sees it as $remote_addr.
 """
 import argparse
+import http.client
 import json
 import sys
 import threading
@@ -19,7 +22,26 @@ import urllib.request
 MAX_REQUESTS = 2000
 
 
-def fetch(url, header, timeout, host=None):
+def fetch_from(source, url, header, timeout, host=None):
+    """One GET from the local address ``source`` (urllib cannot choose it)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout,
+                                      source_address=(source, 0))
+    try:
+        conn.request("GET", parts.path + ("?" + parts.query if parts.query else ""),
+                     headers={"Connection": "close", "Host": host or parts.netloc})
+        resp = conn.getresponse()
+        resp.read()
+        return str(resp.status), resp.getheader(header) or "-"
+    except (OSError, http.client.HTTPException):
+        return "error", "-"
+    finally:
+        conn.close()
+
+
+def fetch(url, header, timeout, host=None, source=None):
+    if source:
+        return fetch_from(source, url, header, timeout, host)
     headers = {"Connection": "close"}
     if host:
         headers["Host"] = host
@@ -46,7 +68,10 @@ def main():
     parser.add_argument("--header", default="X-Backend")
     parser.add_argument("--timeout", type=float, default=10.0)
     parser.add_argument("--host", help="Host header to send")
+    parser.add_argument("--source", help="local address to send from (127.0.0.0/8)")
     args = parser.parse_args()
+    if args.source and not args.source.startswith("127."):
+        sys.exit("--source must be a loopback address 127.x.x.x")
 
     host = urllib.parse.urlsplit(args.base).hostname
     if host != "127.0.0.1":
@@ -68,7 +93,7 @@ def main():
                     return
                 cursor[0] += 1
             results[i] = (jobs[i],) + fetch(args.base + jobs[i], args.header,
-                                            args.timeout, args.host)
+                                            args.timeout, args.host, args.source)
 
     start = time.monotonic()
     if args.concurrency <= 1:
