@@ -231,7 +231,7 @@ EXAMPLES = r"""
         split_key: $remote_addr
   notify: Reload nginx
 
-- name: Verified TLS to the backends, with a client certificate
+- name: Verified TLS to the backends, TLS 1.2 or 1.3 only
   balancer.nginx.vhost:
     name: secure
     server_name: secure.example.com
