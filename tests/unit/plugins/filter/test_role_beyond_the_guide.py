@@ -36,8 +36,8 @@ APP = {'name': 'app', 'servers': [{'address': '10.0.0.11:8080'}, {'address': '10
 API = {'name': 'api', 'servers': [{'address': '10.0.0.21:8443'}, {'address': '10.0.0.22:8443', 'backup': True}]}
 CANARY = {'name': 'canary', 'servers': [{'address': '10.0.0.31:8080'}]}
 # a stream group with the same name as an http group: another namespace
-PG = {'name': 'app', 'context': 'stream', 'servers': [{'address': '10.0.0.41:5432'}, {'address': '10.0.0.42:5432',
-                                                                                        'down': True}]}
+PG = {'name': 'app', 'context': 'stream',
+      'servers': [{'address': '10.0.0.41:5432'}, {'address': '10.0.0.42:5432', 'down': True}]}
 DNS = {'name': 'dns', 'context': 'stream', 'servers': [{'address': '10.0.0.51:53'}]}
 
 
