@@ -197,14 +197,16 @@ def test_check_mode_reports_the_change_and_writes_nothing():
         assert split(name, 30) == {"app1": 10, "app2": 10, "app3": 10}
 
 
-def test_stream_proxies_are_refused_with_nothing_written():
+def test_a_stream_proxy_naming_an_undefined_group_is_refused_with_nothing_written():
     before = state()
     rc, out = playbook("deploy", dict(WEIGHTED, load_balancer_stream_proxies=[{"name": "db", "listen": "5432",
                                                                                "upstream": "db"}]))
     assert rc != 0
-    assert ("load_balancer_stream_proxies: stream proxies need a newer balancer.nginx collection (this version's "
-            "balancer.nginx.site does not take stream_proxies yet); nothing was written.") in out, out
+    assert "is not defined as an upstream in the proxy's configuration" in out, out
+    assert "balancer.nginx.upstream with context: stream" in out, out
     assert state() == before
+    for name in PROXIES:
+        assert split(name, 30) == {"app1": 10, "app2": 10, "app3": 10}
 
 
 def test_rollback_in_check_mode_writes_nothing():
