@@ -6,7 +6,7 @@
 #   lab/lab.sh images [SUITE...]   engine + the lab images (skipped when cached)
 #   lab/lab.sh check [SUITE...]    boot each image and check what it promises
 #   lab/lab.sh run NAME [SUITE]    start a lab container (SUITE: bookworm|trixie|sid)
-#   lab/lab.sh molecule [SCENARIO] every Molecule scenario (or one)
+#   lab/lab.sh molecule [SCENARIO...] every Molecule scenario (or those), MOLECULE_JOBS at a time
 #   lab/lab.sh demo                deploy the example and print the traffic split
 #   lab/lab.sh down                remove the lab containers and network
 #
@@ -267,19 +267,61 @@ python_tools() {
     fi
 }
 
+# Scenarios run side by side, MOLECULE_JOBS at a time (default 3): each has
+# its own containers and network (named after LAB_PREFIX and the scenario),
+# so they share nothing but the images. Each scenario's output goes to
+# .cache/lab/molecule/NAME.log and is printed whole when it fails.
+molecule_one() {
+    local name=$1 log=$2 started=$SECONDS rc=0
+    molecule test -s "$name" >"$log" 2>&1 || rc=$?
+    echo "$rc $((SECONDS - started))" >"$log.rc"
+}
+
 molecule_all() {
     python_tools molecule ansible-playbook
     images
     cd "$REPO"
-    local started=$SECONDS
+    local started=$SECONDS parallel=${MOLECULE_JOBS:-3} logs=$STATE_DIR/molecule name rc took failed=()
+    local -a scenarios
     if [[ -n ${1:-} ]]; then
-        say "molecule test -s $1"
-        molecule test -s "$1"
+        scenarios=("$@")
     else
-        say "molecule test --all"
-        molecule test --all
+        for name in molecule/*/molecule.yml; do
+            name=${name#molecule/}
+            scenarios+=("${name%/molecule.yml}")
+        done
     fi
+    [[ $parallel =~ ^[1-9][0-9]*$ ]] || die "MOLECULE_JOBS must be a positive number, not '$parallel'"
+    mkdir -p "$logs"
+    say "molecule test of ${#scenarios[@]} scenarios, $parallel at a time: ${scenarios[*]} (logs in $logs)"
+    for name in "${scenarios[@]}"; do
+        [[ -f molecule/$name/molecule.yml ]] || die "no Molecule scenario '$name' (molecule/$name/molecule.yml)"
+        rm -f "$logs/$name.log.rc"
+        while (($(jobs -rp | wc -l) >= parallel)); do
+            wait -n || true
+        done
+        say "started scenario $name"
+        molecule_one "$name" "$logs/$name.log" &
+    done
+    wait || true
+    for name in "${scenarios[@]}"; do
+        if [[ -f $logs/$name.log.rc ]]; then
+            read -r rc took <"$logs/$name.log.rc"
+        else
+            rc=unknown took=?
+        fi
+        if [[ $rc == 0 ]]; then
+            say "scenario $name passed in $took s"
+            grep -E '^(reload under load|methods|measured):' "$logs/$name.log" | sort -u || true
+        else
+            failed+=("$name")
+            echo "---------------- molecule test -s $name (exit $rc) ----------------"
+            cat "$logs/$name.log"
+            say "scenario $name FAILED (exit $rc) after $took s"
+        fi
+    done
     say "molecule finished in $((SECONDS - started)) s"
+    ((${#failed[@]} == 0)) || die "Molecule scenarios failed: ${failed[*]}"
 }
 
 # ---------------------------------------------------------------- demo
@@ -311,7 +353,7 @@ case ${1:-} in
     images) shift; images "$@" ;;
     check) shift; check_images "$@" ;;
     run) [[ -n ${2:-} ]] || die "usage: lab/lab.sh run NAME [bookworm|trixie|sid]"; engine; run_container "$2" "${3:-bookworm}" ;;
-    molecule) molecule_all "${2:-}" ;;
+    molecule) shift; molecule_all "$@" ;;
     demo) demo ;;
     down) engine; down ;;
     -h | --help | help) usage ;;
