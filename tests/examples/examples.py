@@ -58,6 +58,10 @@ NOT_IDEMPOTENT = {
         "site (exclusive) removed 10-api.conf; recreated",
     "Retries, timeouts and a websocket location":
         "site (exclusive) removed api.vhost.conf and the websocket map; recreated",
+    "A 90/10 canary between two groups, each client staying on its side":
+        "site (exclusive) removed shop.vhost.conf; recreated",
+    "Verified TLS to the backends, TLS 1.2 or 1.3 only":
+        "site (exclusive) removed secure.vhost.conf; recreated",
     "The whole proxy in one transaction":
         "the tasks above put back what it removes and rewrites; it removes and rewrites them again",
 }
