@@ -99,18 +99,18 @@ def test_weights_3_2_1_give_the_smooth_weighted_round_robin_split(host, proxy):
     offset = log_size(host, "weighted.test")
     first = get(host, "weighted.test", "/w/[1-11]")
     assert [status for status, dummy in first] == ["200"] * 11
+    record(proxy, "weights 11 requests -> %s" % shown(counts(first)))
     # smooth weighted round robin; a plain one would send app1 app1 app1 app2 app2 app3 and give 6/4/1
     assert [backend for dummy, backend in first] == [
         "app1", "app2", "app1", "app3", "app2", "app1", "app1", "app2", "app1", "app3", "app2"]
     assert counts(first) == {"app1": 5, "app2": 4, "app3": 2}
     logged = log_since(host, "weighted.test", offset, 11)
     assert [APPS[address.rsplit(":", 1)[1]] for dummy, dummy, address in logged] == [b for dummy, b in first]
-    record(proxy, "weights 11 requests -> %s" % shown(counts(first)))
     # any 60 consecutive requests are ten full rounds of six, wherever the first one starts
     more = get(host, "weighted.test", "/w/[1-60]")
     assert [status for status, dummy in more] == ["200"] * 60
-    assert counts(more) == {"app1": 30, "app2": 20, "app3": 10}
     record(proxy, "weights 60 requests -> %s" % shown(counts(more)))
+    assert counts(more) == {"app1": 30, "app2": 20, "app3": 10}
 
 
 def test_least_conn_sends_new_requests_away_from_a_slow_backend(host, proxy):
