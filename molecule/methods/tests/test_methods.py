@@ -128,7 +128,7 @@ def test_least_conn_sends_new_requests_away_from_a_slow_backend(host, proxy):
     assert len(answers) == total, out
     assert {status for status, dummy in answers} == {"200"}, out
     split = counts(answers)
-    record(proxy, "least_conn 30 requests, app1 slow -> %s" % shown(split))
+    record(proxy, "least_conn, app1 slow -> %s" % shown(split))
     assert set(split) <= {"app1", "app2", "app3"}
     assert split.get("app1", 0) <= 5, "the slow backend got %s" % split
     for fast in ("app2", "app3"):
@@ -178,9 +178,9 @@ def test_consistent_hash_moves_only_the_keys_of_the_removed_server(host, proxy):
     assert set(after) == {"app1", "app2", "app3"}
     moved = [key for key in range(HASH_KEYS) if before[key] != after[key]]
     on_removed = [key for key in range(HASH_KEYS) if before[key] == "other"]
-    record(proxy, "hash %d keys, 4 servers -> %s" % (HASH_KEYS, shown(counts(four))))
-    record(proxy, "hash %d keys, 3 servers -> %s" % (HASH_KEYS, shown(counts(three))))
-    record(proxy, "hash moved %d keys, %d of them from other" % (len(moved), len(set(moved) & set(on_removed))))
+    record(proxy, "hash, 4 servers -> %s" % shown(counts(four)))
+    record(proxy, "hash, 3 servers -> %s" % shown(counts(three)))
+    record(proxy, "hash moved %d of %d keys, %d of them from other" % (len(moved), HASH_KEYS, len(set(moved) & set(on_removed))))
     assert moved == on_removed, "keys moved between servers that stayed: %s" % sorted(set(moved) - set(on_removed))
     # about 1/4 of the keys were on the removed server
     assert HASH_KEYS * 0.125 <= len(moved) <= HASH_KEYS * 0.4, len(moved)
