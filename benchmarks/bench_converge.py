@@ -313,15 +313,15 @@ def measure(sandbox, env, repeat, role):
 
 KINDS = ('floor', 'changed', 'idempotent', 'one_change')
 CONVERGES = ('changed', 'idempotent', 'one_change')
-COLUMNS = (('groups', 'servers', 'vhosts', 'vars_mb')
-           + tuple('%s_s' % kind for kind in KINDS)
-           + tuple('%s_over_floor_s' % kind for kind in CONVERGES)
-           + tuple('%s_cpu_s' % kind for kind in KINDS)
-           + tuple('%s_cpu_over_floor_s' % kind for kind in CONVERGES)
-           + tuple('nginx_t_%s' % kind for kind in CONVERGES)
-           + ('peak_mb', 'role_changed_s', 'role_idempotent_s', 'role_changed_cpu_s', 'role_idempotent_cpu_s',
-              'role_vs_site_changed', 'role_vs_site_idempotent', 'role_cpu_vs_site_changed',
-              'role_cpu_vs_site_idempotent', 'role_nginx_t_changed', 'repeats'))
+COLUMNS = ['groups', 'servers', 'vhosts', 'vars_mb']
+COLUMNS.extend('%s_s' % kind for kind in KINDS)
+COLUMNS.extend('%s_over_floor_s' % kind for kind in CONVERGES)
+COLUMNS.extend('%s_cpu_s' % kind for kind in KINDS)
+COLUMNS.extend('%s_cpu_over_floor_s' % kind for kind in CONVERGES)
+COLUMNS.extend('nginx_t_%s' % kind for kind in CONVERGES)
+COLUMNS.extend(['peak_mb', 'role_changed_s', 'role_idempotent_s', 'role_changed_cpu_s', 'role_idempotent_cpu_s',
+                'role_vs_site_changed', 'role_vs_site_idempotent', 'role_cpu_vs_site_changed',
+                'role_cpu_vs_site_idempotent', 'role_nginx_t_changed', 'repeats'])
 WALL, CPU, PEAK, TESTS = range(4)
 
 
@@ -357,10 +357,9 @@ def print_table(rows):
             'groups', 'floor', 'changed', 'idemp.', '1 change', '+changed', '+idemp.', '+1 chg', 'nginx -t',
             'peak MB', 'vars MB'))
         for row in rows:
-            print('%7d %8.2f %8.2f %8.2f %8.2f | %8.2f %8.2f %8.2f | %9s %8.0f %8.2f' % (
-                (row['groups'],) + tuple(row[kind + suffix] for kind in KINDS)
-                + tuple(row[kind + over] for kind in CONVERGES)
-                + ('%d/%d/%d' % tuple(row['nginx_t_' + kind] for kind in CONVERGES), row['peak_mb'], row['vars_mb'])))
+            figures = [row['groups']] + [row[kind + suffix] for kind in KINDS] + [row[kind + over] for kind in CONVERGES]
+            figures += ['%d/%d/%d' % tuple(row['nginx_t_' + kind] for kind in CONVERGES), row['peak_mb'], row['vars_mb']]
+            print('%7d %8.2f %8.2f %8.2f %8.2f | %8.2f %8.2f %8.2f | %9s %8.0f %8.2f' % tuple(figures))
     print('\n+changed, +idemp., +1 chg: above the floor (the collection\'s overhead); nginx -t: runs in the '
           'changed/idempotent/one-change converge; peak MB: the largest process of any run (ru_maxrss)')
     if any(row.get('role_changed_s') is not None for row in rows):
