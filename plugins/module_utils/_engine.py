@@ -52,15 +52,21 @@ class Snapshot(object):
         nginx = result['nginx']
         info = NginxInfo(tuple(int(p) for p in nginx['version'].split('.')), bool(nginx['plus']))
         config = result.get('config') or {}
-        files = config.get('files') or {}
+        sent = files = config.get('files') or {}
         real = config.get('real') or {}
         if config.get('encoding') == 'latin-1':
             files = dict((_from_transport(path), _from_transport(text)) for path, text in files.items())
             real = dict((_from_transport(path), _from_transport(target)) for path, target in real.items())
         current = {}
         for path, item in (result.get('paths') or {}).items():
-            current[path] = dict(item, content=base64.b64decode(item['content_b64'])
-                                 if item.get('exists') else None)
+            if not item.get('exists'):
+                content = None
+            elif item.get('in_config'):
+                # sent once, in the configuration: the Latin-1 text of the file's bytes
+                content = sent[path.encode('utf-8', 'surrogateescape').decode('latin-1')].encode('latin-1')
+            else:
+                content = base64.b64decode(item['content_b64'])
+            current[path] = dict(item, content=content)
         return cls(info, nginx_conf, files, current, config.get('ok', True), config.get('error'),
                    result.get('dirs') or {}, real, result.get('read_set'), result.get('recovered'),
                    nginx.get('output'))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -30,7 +31,84 @@ from ansible_collections.balancer.nginx.plugins.module_utils._vhost import (
 
 _GLOB_CHARS = frozenset('*?[')
 _PARSE_CACHE = {}
-_PARSE_CACHE_LIMIT = 4096
+# Big enough for every text of a 10,000-group site (20,001 files) and its candidate, so that no plan parses twice.
+_PARSE_CACHE_LIMIT = 65536
+# The parses kept on the controller between runs (see use_parse_cache): the file, the keys this run used, and
+# whether it parsed anything new.
+_DISK_CACHE = {'path': None, 'used': set(), 'new': 0}
+PARSE_CACHE_MAX_TEXT = 1 << 20     # a bigger text is parsed each time, never stored
+PARSE_CACHE_FILES = 256            # cache files kept in a directory (one a proxy), the oldest removed first
+
+
+def _cache_stamp():
+    return {'format': 1, 'crossplane': getattr(_render.crossplane, '__version__', None)}
+
+
+def use_parse_cache(path):
+    """Reuse the parses stored in ``path`` (a file on the controller) by an earlier run; None: stop using it.
+
+    Entries are keyed by the SHA-1 of the exact text they are the parse of, so
+    a text is only ever matched with its own parse: what the proxy holds is
+    always the bytes read in this run, and only crossplane's work on those
+    bytes is reused.  A missing, unreadable or foreign file is ignored.
+    """
+    _DISK_CACHE.update(path=path, used=set(), new=0)
+    if path is None:
+        return 0
+    try:
+        with open(path, 'rb') as handle:
+            data = json.loads(handle.read())
+    except (OSError, ValueError):
+        return 0
+    if not isinstance(data, dict) or any(data.get(k) != v for k, v in _cache_stamp().items()):
+        return 0
+    entries = data.get('entries')
+    loaded = 0
+    for key, parsed in (entries.items() if isinstance(entries, dict) else ()):
+        if isinstance(parsed, list) and key not in _PARSE_CACHE and len(_PARSE_CACHE) < _PARSE_CACHE_LIMIT:
+            _PARSE_CACHE[key] = (parsed, [])
+            loaded += 1
+    return loaded
+
+
+def save_parse_cache():
+    """Store the clean parses this run used in the file of ``use_parse_cache``, when it parsed anything new.
+
+    Only what this run used is kept, so the file holds one configuration and
+    its candidate at most.  It is written to a temporary file and renamed:
+    concurrent runs each leave a whole file (the last one wins; an entry lost
+    is only parsed again).  The oldest files of the directory beyond
+    ``PARSE_CACHE_FILES`` are removed.  Errors are ignored: the cache only
+    saves time.
+    """
+    path = _DISK_CACHE['path']
+    if path is None or not _DISK_CACHE['new']:
+        return False
+    entries = dict((k, _PARSE_CACHE[k][0]) for k in _DISK_CACHE['used']
+                   if k in _PARSE_CACHE and not _PARSE_CACHE[k][1])
+    _DISK_CACHE.update(used=set(), new=0)
+    directory = os.path.dirname(path)
+    temporary = None
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix='.parse-', suffix='.tmp', dir=directory)
+        with os.fdopen(fd, 'w') as handle:
+            json.dump(dict(_cache_stamp(), entries=entries), handle, separators=(',', ':'))
+        os.replace(temporary, path)
+        temporary = None
+        files = sorted((e for e in os.scandir(directory) if e.name.endswith('.json')),
+                       key=lambda e: e.stat().st_mtime)
+        for entry in files[:max(0, len(files) - PARSE_CACHE_FILES)]:
+            os.unlink(entry.path)
+    except (OSError, ValueError, TypeError):
+        return False
+    finally:
+        if temporary is not None:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+    return True
 
 
 def _parse_texts(texts):
@@ -39,6 +117,8 @@ def _parse_texts(texts):
     todo = {}
     for path, text in texts.items():
         key = hashlib.sha1(text.encode('utf-8', 'surrogateescape')).hexdigest()
+        if len(text) <= PARSE_CACHE_MAX_TEXT:
+            _DISK_CACHE['used'].add(key)
         if key in _PARSE_CACHE:
             result[path] = _PARSE_CACHE[key]
         else:
@@ -59,6 +139,8 @@ def _parse_texts(texts):
             if len(_PARSE_CACHE) >= _PARSE_CACHE_LIMIT:
                 _PARSE_CACHE.clear()
             _PARSE_CACHE[key] = parsed
+            if not errors:
+                _DISK_CACHE['new'] += 1
             for path in paths:
                 result[path] = parsed
     finally:

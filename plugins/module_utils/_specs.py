@@ -48,6 +48,7 @@ SNAPSHOT = dict(
     _paths=dict(type='list', elements='path', default=[]),
     _dirs=dict(type='list', elements='path', default=[]),
     _dump=dict(type='bool', default=True),
+    _once=dict(type='bool', default=False),
 )
 
 COMMIT_FILE = dict(

@@ -49,6 +49,13 @@ options:
     description: Internal, set by the collection's action plugins; do not set it in a task. Whether to read the configuration.
     type: bool
     default: true
+  _once:
+    description:
+      - Internal, set by the collection's action plugins; do not set it in a task. Whether a file of O(_paths) whose
+        bytes are exactly those of its text in RV(config.files) is returned once, there (its C(content_b64) is then
+        null and C(in_config) true).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - balancer.nginx.common.target
   - ansible.builtin.action_common_attributes
@@ -186,6 +193,14 @@ def _dump(binary, nginx_conf, timeout):
     return config, names
 
 
+def _once(paths, files):
+    """Each file of ``paths`` that the configuration dump holds byte for byte is sent once, in the dump."""
+    for path, info in paths.items():
+        text = files.get(_as_text(path))
+        if info['exists'] and text is not None and text.encode(ENCODING) == base64.b64decode(info['content_b64']):
+            info.update(content_b64=None, in_config=True)
+
+
 def main():
     module = AnsibleModule(argument_spec=_specs.SNAPSHOT, supports_check_mode=True)
     params = module.params
@@ -213,6 +228,8 @@ def main():
                     module.fail_json(msg='nginx_conf: %r does not exist on the host; give the path of the main '
                                          'Nginx configuration file.' % params['nginx_conf'], **result)
                 result['config'], dumped = _dump(binary, params['nginx_conf'], timeout)
+                if params['_once']:
+                    _once(result['paths'], result['config']['files'])
                 read_files.extend(dumped)
                 read_dirs.update(os.path.dirname(p) for p in dumped)
             result['read_set'] = _commit.read_set(sorted(set(read_files)), sorted(read_dirs))

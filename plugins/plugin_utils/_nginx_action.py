@@ -11,6 +11,7 @@ subclass supplies the argument spec and ``plan()``; nothing else.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 
@@ -19,7 +20,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _nginx, _options, _render, _specs
+from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _inspect, _nginx, _options, _render, _specs
 from ansible_collections.balancer.nginx.plugins.module_utils._engine import Snapshot
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError
 
@@ -38,6 +39,13 @@ def checked_timeout(params):
         except BalancerError as exc:
             raise AnsibleActionFail(str(exc))
     return params
+
+
+def parse_cache_file(host, nginx_conf):
+    """Where the controller keeps crossplane's parses of a proxy's files between runs (under ANSIBLE_HOME)."""
+    key = hashlib.sha1(('%s\0%s' % (host, nginx_conf)).encode('utf-8', 'surrogateescape')).hexdigest()
+    return os.path.join(os.path.expanduser(getattr(C, 'ANSIBLE_HOME', None) or '~/.ansible'), 'balancer_nginx',
+                        'parse_cache', key + '.json')
 
 
 def file_diff(change):
@@ -81,13 +89,16 @@ class NginxFileAction(ActionBase):
 
     def read_proxy(self, params, task_vars, paths, dirs=()):
         nginx_conf = os.path.normpath(params['nginx_conf'])
-        result = self._execute_module(module_name='balancer.nginx.snapshot', module_args={
+        args = {
             'nginx_binary': params['nginx_binary'],
             'nginx_conf': nginx_conf,
             'nginx_timeout': params.get('nginx_timeout', 60),
             '_paths': sorted(set(paths)),
             '_dirs': sorted(set(dirs)),
-        }, task_vars=task_vars)
+        }
+        if paths:
+            args['_once'] = True    # each file the configuration dump holds byte for byte comes once, in the dump
+        result = self._execute_module(module_name='balancer.nginx.snapshot', module_args=args, task_vars=task_vars)
         if result.get('failed'):
             raise AnsibleActionFail(result.get('msg') or 'reading the proxy failed: %s' % result,
                                     result=dict((k, result[k]) for k in ('recovered',) if k in result))
@@ -126,6 +137,12 @@ class NginxFileAction(ActionBase):
         result = super(NginxFileAction, self).run(tmp, task_vars)
         del tmp
         self._recovered = []
+        # The task's arguments (a whole site: 100,000 objects and more) are alive for the whole run and hold no
+        # garbage: frozen out of the collector, and no collection while the plan builds its own large, acyclic
+        # data; both are restored after the task.
+        collecting = gc.isenabled()
+        gc.freeze()
+        gc.disable()
         try:
             result = self.apply(result, task_vars)
         except AnsibleActionFail as exc:
@@ -136,6 +153,11 @@ class NginxFileAction(ActionBase):
             contribution['warnings'] = list(contribution.get('warnings') or []) + self._recovered
             raise AnsibleActionFail(exc.message, result=contribution) from exc
         finally:
+            _inspect.save_parse_cache()
+            _inspect.use_parse_cache(None)
+            if collecting:
+                gc.enable()
+            gc.unfreeze()
             self._remove_tmp_path(self._connection._shell.tmpdir)
         if self._recovered:
             result.setdefault('warnings', []).extend(self._recovered)
@@ -149,6 +171,8 @@ class NginxFileAction(ActionBase):
         exclusive = bool(params.get('exclusive'))
         try:
             items = self.describe(params)
+            _inspect.use_parse_cache(parse_cache_file((task_vars or {}).get('inventory_hostname'),
+                                                      os.path.normpath(params['nginx_conf'])))
             paths = _engine.paths_to_read(items, conf_dir, params['nginx_conf'])
             dirs = set(os.path.dirname(item.path) for item in items) if exclusive else ()
             snapshot = self.read_proxy(params, task_vars, paths, dirs)

@@ -112,7 +112,7 @@ def normalized_spec(spec):
 # wants every option documented, and ansible-lint's production profile refuses the sanity ignores that
 # would keep them undocumented)
 INTERNAL = {
-    'snapshot': ['_dirs', '_dump', '_paths'],
+    'snapshot': ['_dirs', '_dump', '_once', '_paths'],
     'commit': ['_expected', '_keep_attributes', '_mkdirs', '_read_set'],
 }
 INTERNAL_DESCRIPTION = "Internal, set by the collection's action plugins; do not set it in a task."

@@ -137,7 +137,7 @@ def test_one_snapshot_and_one_commit_with_every_file():
     snapshot_args = proxy.calls[0][1]
     assert snapshot_args == {
         'nginx_binary': 'nginx', 'nginx_conf': NGINX_CONF, 'nginx_timeout': 60,
-        '_paths': sorted(SITE_FILES), '_dirs': []}
+        '_paths': sorted(SITE_FILES), '_dirs': [], '_once': True}
     commit_args = proxy.calls[1][1]
     assert [f['path'] for f in commit_args['files']] == SITE_FILES
     assert all(f['state'] == 'present' and f['content'].startswith(MANAGED_HEADER + '\n') for f in commit_args['files'])
@@ -446,7 +446,7 @@ def test_stream_proxies_and_both_contexts_in_one_snapshot_and_one_commit():
     assert proxy.modules() == ['balancer.nginx.snapshot', 'balancer.nginx.commit']
     assert proxy.calls[0][1] == {'nginx_binary': 'nginx', 'nginx_conf': NGINX_CONF, 'nginx_timeout': 60,
                                  '_paths': sorted(BOTH_FILES + [CD + '/00-balancer-websocket-map.conf']),
-                                 '_dirs': []}
+                                 '_dirs': [], '_once': True}
     commit_args = proxy.calls[1][1]
     assert [(f['path'], f['state']) for f in commit_args['files']] == [(p, 'present') for p in BOTH_FILES]
     assert commit_args['files'][3]['content'] == (MANAGED_HEADER + '\n# balancer.nginx item: stream_proxy pg\n'

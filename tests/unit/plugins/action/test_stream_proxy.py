@@ -150,7 +150,7 @@ def test_a_new_proxy_and_the_stream_include_in_one_commit():
     assert proxy.modules() == ['balancer.nginx.snapshot', 'balancer.nginx.commit']
     assert proxy.args_of('balancer.nginx.snapshot') == {
         'nginx_binary': 'nginx', 'nginx_conf': NGINX_CONF, 'nginx_timeout': 60, '_paths': [NGINX_CONF, PG_PATH],
-        '_dirs': []}
+        '_dirs': [], '_once': True}
     assert proxy.args_of('balancer.nginx.commit') == {
         'files': [{'path': PG_PATH, 'content': PG_TEXT, 'state': 'present'},
                   {'path': NGINX_CONF, 'content': MAIN_AFTER, 'state': 'present'}],
@@ -200,7 +200,7 @@ def test_common_options_and_stream_conf_dir():
     result, proxy = run(args, Proxy(main=main))
     assert proxy.args_of('balancer.nginx.snapshot') == {
         'nginx_binary': '/usr/sbin/nginx', 'nginx_conf': NGINX_CONF, 'nginx_timeout': 9,
-        '_paths': [NGINX_CONF, '/srv/tcp/pg.stream.conf'], '_dirs': []}
+        '_paths': [NGINX_CONF, '/srv/tcp/pg.stream.conf'], '_dirs': [], '_once': True}
     commit = proxy.args_of('balancer.nginx.commit')
     assert (commit['files'], commit['_mkdirs'], commit['nginx_binary'], commit['nginx_timeout'], commit['backup'],
             commit['backup_dir'], commit['validate']) == (

@@ -142,7 +142,7 @@ def run(args=None, proxy=None, check_mode=False, diff=False):
 
 
 SNAPSHOT_ARGS = {'nginx_binary': 'nginx', 'nginx_conf': NGINX_CONF, 'nginx_timeout': 60, '_paths': [APP_PATH],
-                 '_dirs': []}
+                 '_dirs': [], '_once': True}
 
 
 # -- what is sent -----------------------------------------------------------------
@@ -197,7 +197,7 @@ def test_common_options_are_passed_through():
     result, proxy = run(args, proxy)
     assert proxy.args_of('balancer.nginx.snapshot') == {
         'nginx_binary': '/opt/nginx/sbin/nginx', 'nginx_conf': '/opt/nginx/conf/nginx.conf', 'nginx_timeout': 5,
-        '_paths': ['/opt/nginx/conf/conf.d/app.conf'], '_dirs': []}
+        '_paths': ['/opt/nginx/conf/conf.d/app.conf'], '_dirs': [], '_once': True}
     assert proxy.args_of('balancer.nginx.commit') == {
         'files': [{'path': '/opt/nginx/conf/conf.d/app.conf', 'content': APP_TEXT, 'state': 'present'}],
         '_expected': {'/opt/nginx/conf/conf.d/app.conf': None},

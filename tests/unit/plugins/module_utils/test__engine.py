@@ -310,6 +310,23 @@ def test_snapshot_from_result():
     assert snap.before('/etc/nginx/conf.d/unasked.conf') is None
 
 
+def test_snapshot_from_result_takes_a_file_sent_once_from_the_configuration():
+    # _once: the bytes of app.conf came as its Latin-1 text in config.files (a non-UTF-8 byte included)
+    content = b'# caf\xe9\nupstream app {\n    server 10.0.0.1:80;\n}\n'
+    path = '/etc/nginx/conf.d/app.conf'
+    result = {
+        'nginx': {'version': '1.26.3', 'plus': False},
+        'config': {'ok': True, 'encoding': 'latin-1', 'files': {NGINX_CONF: 'events {}\n',
+                                                                  path: content.decode('latin-1')}},
+        'paths': {path: {'exists': True, 'content_b64': None, 'in_config': True, 'sha1': 'x'},
+                  '/etc/nginx/conf.d/b.conf': {'exists': True, 'content_b64': base64.b64encode(b'x').decode()}},
+    }
+    snap = Snapshot.from_result(result, NGINX_CONF)
+    assert snap.before(path) == content
+    assert snap.before('/etc/nginx/conf.d/b.conf') == b'x'
+    assert snap.files[path] == content.decode('utf-8', 'surrogateescape')
+
+
 def test_snapshot_from_result_of_a_broken_config():
     result = {'nginx': {'version': '1.25.5', 'plus': True},
               'config': {'ok': False, 'source': 'files', 'files': {NGINX_CONF: 'http {'},

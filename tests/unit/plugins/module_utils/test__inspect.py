@@ -683,3 +683,51 @@ def test_unexpressed_vhost_keeps_its_own_split_clients():
     assert _inspect.unexpressed('vhost', 'www', split + server) == []
     # after the server it is none of the vhost's
     assert _inspect.unexpressed('vhost', 'www', server + split) == ['"split_clients $request_id $c" at line 7']
+
+
+# -- the parse cache kept between runs --------------------------------------
+
+def test_parse_cache_reuses_only_the_parse_of_the_same_text(tmp_path, monkeypatch):
+    monkeypatch.setattr(_inspect, '_PARSE_CACHE', {})
+    path = str(tmp_path / 'cache' / 'proxy.json')
+    good = 'upstream app {\n    server 10.0.0.1:80;\n}\n'
+    broken = 'upstream b {\n'
+    assert _inspect.use_parse_cache(path) == 0          # no file yet
+    ConfigTree({NGINX_CONF: 'http {\n    include /etc/nginx/conf.d/*.conf;\n}\n',
+                '/etc/nginx/conf.d/app.conf': good, '/etc/nginx/conf.d/b.conf': broken}, NGINX_CONF)
+    assert _inspect.save_parse_cache() is True
+    assert oct(os_stat_mode(tmp_path / 'cache')) == '0o700'
+    # a later run (a new process): what parsed cleanly comes from the file, a broken text is parsed again
+    monkeypatch.setattr(_inspect, '_PARSE_CACHE', {})
+    assert _inspect.use_parse_cache(path) == 2
+    calls = []
+    parse = _inspect._render.crossplane.parse
+    monkeypatch.setattr(_inspect._render.crossplane, 'parse', lambda *a, **k: calls.append(a) or parse(*a, **k))
+    tree = ConfigTree({NGINX_CONF: 'http {\n    include /etc/nginx/conf.d/*.conf;\n}\n',
+                       '/etc/nginx/conf.d/app.conf': good, '/etc/nginx/conf.d/b.conf': broken}, NGINX_CONF)
+    assert len(calls) == 1                                # the broken one only
+    assert tree.upstream_definitions('app')[0].file == '/etc/nginx/conf.d/app.conf'
+    assert tree.errors
+    assert _inspect.save_parse_cache() is False          # nothing new parsed that could be kept
+    # a changed text is a new key: parsed, never matched with the old parse
+    tree = ConfigTree({NGINX_CONF: 'http {\n    include /etc/nginx/conf.d/*.conf;\n}\n',
+                       '/etc/nginx/conf.d/app.conf': good.replace('app', 'other')}, NGINX_CONF)
+    assert tree.upstream_definitions('other') and not tree.upstream_definitions('app')
+    assert _inspect.save_parse_cache() is True
+    _inspect.use_parse_cache(None)
+
+
+def test_parse_cache_ignores_a_foreign_or_broken_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(_inspect, '_PARSE_CACHE', {})
+    path = tmp_path / 'proxy.json'
+    path.write_text('{"format": 1, "crossplane": "0.0.0", "entries": {"x": []}}')
+    assert _inspect.use_parse_cache(str(path)) == 0
+    path.write_text('{not json')
+    assert _inspect.use_parse_cache(str(path)) == 0
+    _inspect.use_parse_cache(None)
+    assert _inspect.save_parse_cache() is False          # no file in use: nothing written
+
+
+def os_stat_mode(path):
+    import stat
+    return stat.S_IMODE(path.stat().st_mode)

@@ -225,3 +225,28 @@ def test_what_an_interrupted_run_left_is_rolled_back_first(run_module, tmp_path)
     # read after the rollback
     assert result['paths'][created] == {'exists': False, 'content_b64': None, 'sha1': None}
     assert not os.path.exists(journal.path)
+
+
+def test_once_sends_a_file_the_dump_holds_byte_for_byte_only_there(run_module, tmp_path):
+    proxy = Proxy(tmp_path)
+    main = b'events {}\nhttp {\n    include %s/conf.d/*.conf;\n}\n' % str(proxy.root).encode()
+    managed = HEADER + b'# balancer.nginx item: upstream app\nupstream app {\n    server 10.0.0.1:80;\n}\n'
+    other = HEADER + b'# balancer.nginx item: upstream b\nupstream b {\n    server 10.0.0.2:80;\n}\n'
+    proxy.write('nginx.conf', main)
+    app = proxy.write('conf.d/app.conf', managed)
+    changed = proxy.write('conf.d/b.conf', other)
+    # the dump says something else for b.conf (it changed after nginx -T read it): its own bytes are sent
+    stale = other.replace(b'10.0.0.2', b'10.0.0.3')
+    proxy.set_dump([(proxy.conf, main), (app, managed), (changed, stale)])
+    missing = str(proxy.root / 'conf.d' / 'new.conf')
+    result, failed = run_module(snapshot, proxy.args(_paths=[app, changed, missing], _once=True))
+    assert not failed, result
+    assert result['paths'][app]['content_b64'] is None and result['paths'][app]['in_config'] is True
+    assert result['paths'][app]['sha1'] == _commit.sha1(managed)
+    assert result['config']['files'][app] == managed.decode('latin-1')
+    assert result['paths'][changed]['content_b64'] == base64.b64encode(other).decode()
+    assert 'in_config' not in result['paths'][changed]
+    assert result['paths'][missing] == {'exists': False, 'content_b64': None, 'sha1': None}
+    # without it (a task's own call) every file comes with its bytes
+    result, failed = run_module(snapshot, proxy.args(_paths=[app]))
+    assert result['paths'][app]['content_b64'] == base64.b64encode(managed).decode()
