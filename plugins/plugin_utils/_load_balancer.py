@@ -430,7 +430,8 @@ def _group_expectation(group, resolved):
             weights[sid] = weights.get(sid, 0) + weight
 
     for server in servers:
-        active = not server.get('backup') and not server.get('down')
+        # a draining server takes only the requests bound to it (sticky): none of the check's, which send no cookie
+        active = not server.get('backup') and not server.get('down') and not server.get('drain')
         add(server, int(server.get('weight') or 1) if active else 0)
     if not any(weights.values()):
         weights = {}

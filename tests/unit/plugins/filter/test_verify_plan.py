@@ -63,6 +63,16 @@ def test_backups_take_over_when_every_primary_is_down(verify_plan):
     assert check['expect_weights'] == {'10.0.0.1:80': 0, '10.0.0.2:80': 2}
 
 
+def test_a_draining_server_takes_no_new_requests(verify_plan):
+    # drain (Nginx 1.29.6): only requests bound to the server by sticky reach it; the check sends no cookie
+    group = {'name': 'app', 'sticky': ['cookie', 'srv_id'], 'servers': [
+        {'address': '10.0.0.1:80'}, {'address': '10.0.0.2:80', 'weight': 2}, {'address': '10.0.0.3:80', 'drain': True}]}
+    check = verify_plan([{'name': 'www', 'upstream': 'app', 'access_log': LOG}], [group])[0]
+    assert check['mode'] == 'weights'
+    assert check['expect_weights'] == {'10.0.0.1:80': 1, '10.0.0.2:80': 2, '10.0.0.3:80': 0}
+    assert check['labels']['10.0.0.3:80'] == '10.0.0.3:80'
+
+
 @pytest.mark.parametrize('method', ['ip_hash', 'hash', 'random'])
 def test_key_dependent_methods_check_membership(verify_plan, method):
     group = {'name': 'sticky', 'method': method, 'hash_key': '$request_uri',
