@@ -57,8 +57,8 @@ build: setup ## build the tarball, install it into a fresh path, ansible-doc eve
 lab: setup ## Docker engine and the lab images (cached by input hash)
 	@lab/lab.sh images
 
-molecule: lab ## every Molecule scenario
-	@lab/lab.sh molecule
+molecule: lab ## every Molecule scenario, MOLECULE_JOBS (3) at a time; S="a b" runs only those
+	@lab/lab.sh molecule $(S)
 
 demo: lab ## build the lab, deploy the example, print the traffic split
 	@lab/lab.sh demo
