@@ -43,7 +43,8 @@ def rollout(output):
     """[[hosts of the batch]] in the order the deploy playbook's last play ran its batches."""
     batches = []
     for part in output.split(ROLLOUT_PLAY)[1:]:
-        batches.append(re.findall(r"^included: balancer\.nginx\.load_balancer for (\S+)$", part.split("PLAY RECAP")[0], re.M))
+        found = re.findall(r"^included: balancer\.nginx\.load_balancer for (.+)$", part.split("PLAY RECAP")[0], re.M)
+        batches.append([host for line in found for host in line.split(", ")])
     return batches
 
 
