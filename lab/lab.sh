@@ -308,11 +308,11 @@ molecule_all() {
         if [[ -f $logs/$name.log.rc ]]; then
             read -r rc took <"$logs/$name.log.rc"
         else
-            rc=unknown took=?
+            rc=unknown took='?'
         fi
         if [[ $rc == 0 ]]; then
             say "scenario $name passed in $took s"
-            grep -E '^(reload under load|methods|measured):' "$logs/$name.log" | sort -u || true
+            grep -oE '(reload under load|methods [a-z]+|recent [a-z]+): .*' "$logs/$name.log" | sort -u || true
         else
             failed+=("$name")
             echo "---------------- molecule test -s $name (exit $rc) ----------------"

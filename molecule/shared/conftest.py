@@ -10,4 +10,4 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 
-from lab_ops import baseline  # noqa: E402,F401  (a fixture, used by name)
+from lab_ops import baseline  # pylint: disable=unused-import  # noqa: E402,F401 (a fixture, used by name)

@@ -52,7 +52,7 @@ options:
   _once:
     description:
       - Internal, set by the collection's action plugins; do not set it in a task. Whether a file of O(_paths) whose
-        bytes are exactly those of its text in RV(config.files) is returned once, there (its C(content_b64) is then
+        bytes are exactly those of its text in C(config.files) is returned once, there (its C(content_b64) is then
         null and C(in_config) true).
     type: bool
     default: false

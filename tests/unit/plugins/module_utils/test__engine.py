@@ -316,8 +316,8 @@ def test_snapshot_from_result_takes_a_file_sent_once_from_the_configuration():
     path = '/etc/nginx/conf.d/app.conf'
     result = {
         'nginx': {'version': '1.26.3', 'plus': False},
-        'config': {'ok': True, 'encoding': 'latin-1', 'files': {NGINX_CONF: 'events {}\n',
-                                                                  path: content.decode('latin-1')}},
+        'config': {'ok': True, 'encoding': 'latin-1',
+                   'files': {NGINX_CONF: 'events {}\n', path: content.decode('latin-1')}},
         'paths': {path: {'exists': True, 'content_b64': None, 'in_config': True, 'sha1': 'x'},
                   '/etc/nginx/conf.d/b.conf': {'exists': True, 'content_b64': base64.b64encode(b'x').decode()}},
     }
