@@ -51,31 +51,34 @@ def lab(host):
     return variables
 
 
-def set_mode(host, app, mode):
-    """Switch a backend test app's mode and wait until its port reflects it."""
-    host.run_expect([0], "echo %s > /run/balancer-backend/%s.control" % (mode, app))
-    listening = "ss -Hltn 'sport = :%d' | grep -q ." % PORTS[app]
-    wanted = "! " + listening if mode == "refuse" else listening
-    host.run_expect([0], "for i in $(seq 50); do %s && exit 0; sleep 0.1; done; exit 1" % wanted)
+def set_modes(host, **modes):
+    """Switch backend test apps' modes (app=mode) and wait until their ports reflect them, in one call."""
+    script = []
+    for app, mode in sorted(modes.items()):
+        listening = "ss -Hltn 'sport = :%d' | grep -q ." % PORTS[app]
+        wanted = "! " + listening if mode == "refuse" else listening
+        script.append("echo %s > /run/balancer-backend/%s.control && for i in $(seq 50); do %s && break; sleep 0.1; done && %s"
+                      % (mode, app, wanted, wanted))
+    host.run_expect([0], " && ".join(script))
 
 
 def reload_nginx(host):
-    """Reload through systemd and wait until the old worker has gone: fresh failure counts."""
-    old = host.check_output("pgrep -d ' ' -f 'nginx: worker'")
-    host.run_expect([0], "systemctl reload nginx")
-    host.run_expect([0], "for i in $(seq 100); do pgrep -f 'nginx: worker' | grep -qx -e %s || exit 0; sleep 0.1; done; "
-                         "exit 1" % " -e ".join(old.split()))
+    """Reload through systemd and wait until the old worker has gone: fresh failure counts.
+
+    The pattern is worke[r] so that it does not match this shell's own command line.
+    """
+    host.run_expect([0], "old=$(pgrep -f 'nginx: worke[r]') && systemctl reload nginx && "
+                         "for i in $(seq 100); do pgrep -f 'nginx: worke[r]' | grep -qxF \"$old\" || exit 0; sleep 0.1; done; "
+                         "exit 1")
 
 
 @pytest.fixture
 def fresh(host, lab):
     """Every backend healthy and a reloaded Nginx before the test, every backend healthy after it."""
-    for app in PORTS:
-        set_mode(host, app, "ok")
+    set_modes(host, app1="ok", app2="ok", app3="ok")
     reload_nginx(host)
     yield
-    for app in PORTS:
-        set_mode(host, app, "ok")
+    set_modes(host, app1="ok", app2="ok", app3="ok")
 
 
 def burst(host, count, method="GET"):
@@ -85,13 +88,15 @@ def burst(host, count, method="GET"):
     a list of (address, status) in the order Nginx tried them.
     """
     tag = uuid.uuid4().hex[:8]
-    results = json.loads(host.check_output("python3 /usr/local/bin/burst.py --count %d --tag %s --method %s"
-                                           % (count, tag, method)))
+    out = host.check_output(
+        "python3 /usr/local/bin/burst.py --count %d --tag %s --method %s > /run/burst.json && "
+        "for i in $(seq 50); do [ $(grep -c 'req=%s-' %s) -ge %d ] && break; sleep 0.1; done && "
+        "cat /run/burst.json && grep 'req=%s-' %s" % (count, tag, method, tag, LOG, count, tag, LOG))
+    lines = out.splitlines()
+    results = json.loads(lines[0])
     assert len(results) == count
-    host.run_expect([0], "for i in $(seq 50); do [ $(grep -c 'req=%s-' %s) -ge %d ] && exit 0; sleep 0.1; done; exit 1"
-                    % (tag, LOG, count))
     logged = {}
-    for line in host.check_output("grep 'req=%s-' %s" % (tag, LOG)).splitlines():
+    for line in lines[1:]:
         match = re.search(r"\?req=(\S+) .* upstream=(.*?) upstream_status=(.*?) upstream_response_time=", line)
         assert match, "not an upstream_debug line: %r" % line
         addresses, statuses = match.group(2).split(", "), match.group(3).split(", ")
@@ -118,7 +123,7 @@ def sleep_until(moment):
 
 @pytest.mark.parametrize("mode", ["refuse", "hang", "502", "503"])
 def test_a_failing_backend_is_skipped_after_max_fails_and_tried_again_after_fail_timeout(host, fresh, mode):
-    set_mode(host, VICTIM, mode)
+    set_modes(host, **{VICTIM: mode})
     failed = (VICTIM_ADDR, FAILED_STATUS[mode])
 
     # 1. broken: every GET gets 200 from another backend; app2 is tried max_fails times, then skipped
@@ -151,19 +156,24 @@ def test_a_failing_backend_is_skipped_after_max_fails_and_tried_again_after_fail
     assert second[-1]["end"] - tries[0]["end"] < FAIL_TIMEOUT, "the burst was too slow to show the skip:\n" + report
 
     # 3. healed, after fail_timeout: app2 answers its share again, no attempt fails
-    set_mode(host, VICTIM, "ok")
+    set_modes(host, **{VICTIM: "ok"})
     sleep_until(tries[0]["end"] + FAIL_TIMEOUT + 1)
     third = burst(host, 12)
     report = describe(third)
     assert [r["status"] for r in third] == [200] * 12, report
     assert [len(r["attempts"]) for r in third] == [1] * 12, report
     assert len([r for r in third if r["backend"] == VICTIM]) >= 3, report
+    print("\nfailover %s on %s: %d GETs, %d answered 200; app2 tried %d times then skipped (%d requests after the "
+          "second failure, within %.1f s), %d time after fail_timeout, then answered %d of 12 once healed" % (
+              mode, host.backend.host, 33, sum(r["status"] == 200 for r in first + second + third), MAX_FAILS,
+              len([r for r in first if r["start"] >= disabled_at]), first[-1]["end"] - disabled_at, len(tries),
+              len([r for r in third if r["backend"] == VICTIM])))
 
 
 @pytest.mark.parametrize("mode", ["502", "503", "hang"])
 def test_a_post_that_reached_a_failing_backend_is_not_passed_on(host, fresh, mode):
     """proxy_next_upstream without non_idempotent: a POST that was sent is never passed to the next server."""
-    set_mode(host, VICTIM, mode)
+    set_modes(host, **{VICTIM: mode})
     posts = burst(host, 3, method="POST")
     report = describe(posts)
     # equal weights, fresh counts: the three POSTs go to the three backends, one each
@@ -174,14 +184,17 @@ def test_a_post_that_reached_a_failing_backend_is_not_passed_on(host, fresh, mod
     others = [r for r in posts if r is not tries[0]]
     assert [r["status"] for r in others] == [200, 200], report
     assert [len(r["attempts"]) for r in others] == [1, 1], report
+    print("\nPOST to app2 answering %s on %s: client got %d, log %s" % (
+        mode, host.backend.host, tries[0]["status"], tries[0]["attempts"]))
 
 
 def test_a_post_to_a_refusing_backend_is_passed_on_because_nothing_was_sent(host, fresh):
     """The limit is on requests already sent: a refused connection carried nothing, so the POST moves on."""
-    set_mode(host, VICTIM, "refuse")
+    set_modes(host, **{VICTIM: "refuse"})
     posts = burst(host, 3, method="POST")
     report = describe(posts)
     assert [r["status"] for r in posts] == [200] * 3, report
     tries = tried_victim(posts)
     assert len(tries) == 1, report
     assert tries[0]["attempts"][0] == (VICTIM_ADDR, "502") and len(tries[0]["attempts"]) == 2, report
+    print("\nPOST to app2 refusing on %s: client got %d, log %s" % (host.backend.host, tries[0]["status"], tries[0]["attempts"]))
