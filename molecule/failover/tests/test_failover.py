@@ -34,6 +34,7 @@ LOG = "/var/log/nginx/failover.log"
 VICTIM, VICTIM_ADDR = "app2", "127.0.0.1:8082"
 PORTS = {"app1": 8081, "app2": 8082, "app3": 8083}
 MAX_FAILS, FAIL_TIMEOUT = 2, 3.0
+MARGIN = 0.2  # seconds kept clear of the end of fail_timeout
 # what app2's attempt shows in $upstream_status, per mode (a refused connect is a 502, a read timeout a 504)
 FAILED_STATUS = {"refuse": "502", "hang": "504", "502": "502", "503": "503"}
 
@@ -117,6 +118,19 @@ def describe(results):
                      for r in results)
 
 
+def skip_window(results, failed_at):
+    """The requests sent after a failure that disabled app2, and answered while its fail_timeout ran.
+
+    There must be at least four of them: round robin picks each of the three
+    backends once in every three requests, so four requests would have
+    picked app2 had it not been skipped.
+    """
+    window = [r for r in results if r["start"] >= failed_at and r["end"] < failed_at + FAIL_TIMEOUT - MARGIN]
+    assert len(window) >= 4, "too few requests within fail_timeout to show the skip:\n" + describe(results)
+    assert not tried_victim(window), describe(results)
+    return window
+
+
 def sleep_until(moment):
     time.sleep(max(0.0, moment - time.time()))
 
@@ -131,42 +145,41 @@ def test_a_failing_backend_is_skipped_after_max_fails_and_tried_again_after_fail
     report = describe(first)
     assert [r["status"] for r in first] == [200] * 12, report
     assert VICTIM not in [r["backend"] for r in first], report
+    healthy = [status for r in first for address, status in r["attempts"] if address != VICTIM_ADDR]
+    assert set(healthy) == {"200"}, report
     tries = tried_victim(first)
-    assert len(tries) == MAX_FAILS, report
+    assert len(tries) >= MAX_FAILS, report
     for request in tries:
         # the failed attempt on app2 first, then one more backend that answered
         assert request["attempts"][0] == failed and len(request["attempts"]) == 2, report
-        assert request["attempts"][1][0] != VICTIM_ADDR and request["attempts"][1][1] == "200", report
-    disabled_at = tries[-1]["end"]
-    # what makes "skipped" a proof: the burst ran on within fail_timeout of the last failure, and round
-    # robin would have picked app2 again (it does every third request when healthy)
-    assert first[-1]["end"] - disabled_at < FAIL_TIMEOUT, "the burst was too slow to show the skip:\n" + report
-    assert len([r for r in first if r["start"] >= disabled_at]) >= 6, report
-    healthy = [(address, status) for r in first for address, status in r["attempts"] if address != VICTIM_ADDR]
-    assert {status for dummy, status in healthy} == {"200"}, report
+    disabled_at = tries[MAX_FAILS - 1]["end"]
+    skipped = skip_window(first, disabled_at)
+    assert tries[MAX_FAILS:] == [r for r in tries if r["start"] > disabled_at + FAIL_TIMEOUT - MARGIN], report
 
-    # 2. still broken after fail_timeout: tried exactly once more, which fails again, the GET still gets 200
-    sleep_until(disabled_at + FAIL_TIMEOUT + 1)
-    second = burst(host, 9)
+    # 2. still broken after fail_timeout: tried once more, which fails again (the GET still gets 200), then skipped
+    sleep_until(tries[-1]["end"] + FAIL_TIMEOUT + 1)
+    second = burst(host, 12)
     report = describe(second)
-    assert [r["status"] for r in second] == [200] * 9, report
-    tries = tried_victim(second)
-    assert len(tries) == 1, report
-    assert tries[0]["attempts"][0] == failed and len(tries[0]["attempts"]) == 2, report
-    assert second[-1]["end"] - tries[0]["end"] < FAIL_TIMEOUT, "the burst was too slow to show the skip:\n" + report
+    assert [r["status"] for r in second] == [200] * 12, report
+    retries = tried_victim(second)
+    assert len(retries) >= 1, report
+    for request in retries:
+        assert request["attempts"][0] == failed and len(request["attempts"]) == 2, report
+    skip_window(second, retries[0]["end"])
+    assert retries[1:] == [r for r in retries if r["start"] > retries[0]["end"] + FAIL_TIMEOUT - MARGIN], report
 
     # 3. healed, after fail_timeout: app2 answers its share again, no attempt fails
     set_modes(host, **{VICTIM: "ok"})
-    sleep_until(tries[0]["end"] + FAIL_TIMEOUT + 1)
+    sleep_until(retries[-1]["end"] + FAIL_TIMEOUT + 1)
     third = burst(host, 12)
     report = describe(third)
     assert [r["status"] for r in third] == [200] * 12, report
     assert [len(r["attempts"]) for r in third] == [1] * 12, report
     assert len([r for r in third if r["backend"] == VICTIM]) >= 3, report
     print("\nfailover %s on %s: %d GETs, %d answered 200; app2 tried %d times then skipped (%d requests after the "
-          "second failure, within %.1f s), %d time after fail_timeout, then answered %d of 12 once healed" % (
+          "second failure, within %.1f s), %d time(s) after fail_timeout, then answered %d of 12 once healed" % (
               mode, host.backend.host, 33, sum(r["status"] == 200 for r in first + second + third), MAX_FAILS,
-              len([r for r in first if r["start"] >= disabled_at]), first[-1]["end"] - disabled_at, len(tries),
+              len(skipped), skipped[-1]["end"] - disabled_at, len(retries),
               len([r for r in third if r["backend"] == VICTIM])))
 
 

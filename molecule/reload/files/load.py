@@ -1,6 +1,13 @@
 """Bounded keep-alive load against the proxy; counts every response and every failure. Standard library only.
 
     python3 load.py [--clients 20] [--duration 20] [--host-header example.com] [--port 80] [--pause 0.02]
+                    [--start-when-changed FILE --from SHA256 [--wait-limit 600]] [--pid-file FILE]
+
+With --start-when-changed, the load starts only once FILE's SHA-256 differs
+from --from (at once if it already does), polled every 50 ms for at most
+--wait-limit seconds (then it exits 3 without any request): a converge that
+rewrites an upstream file reloads Nginx a few tasks later, so the load is
+running when the reload comes, however long the converge took to get there.
 
 CLIENTS threads each keep one HTTP/1.1 connection (http.client) to
 127.0.0.1:PORT open and send GET / on it again and again, PAUSE seconds
@@ -15,6 +22,7 @@ and one JSON object is printed:
     backends   X-Backend of the 200s, per backend
     timeline   [[seconds since start, backend], ...] of every 200, for seeing which configuration answered when
     start, end seconds since the epoch
+    waited     seconds waited for FILE to change
 
 Keep-alive and a reload. Nginx's reload starts new workers and asks the old
 ones to finish gracefully: an old worker completes the request it is serving
@@ -40,10 +48,13 @@ response, a malformed response, and any error of the second attempt.
 """
 
 import argparse
+import hashlib
 import http.client
 import io
 import json
+import os
 import socket
+import sys
 import threading
 import time
 
@@ -169,6 +180,14 @@ def client(args, deadline, stats):
         connection.close()
 
 
+def digest(path):
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=20)
@@ -176,8 +195,23 @@ def main():
     parser.add_argument("--host-header", default="example.com")
     parser.add_argument("--port", type=int, default=80)
     parser.add_argument("--pause", type=float, default=0.02)
+    parser.add_argument("--start-when-changed", metavar="FILE")
+    parser.add_argument("--from", dest="digest", metavar="SHA256")
+    parser.add_argument("--wait-limit", type=float, default=600.0)
+    parser.add_argument("--pid-file", help="write the process id there (for stopping a load that waits in vain)")
     args = parser.parse_args()
-    assert 0 < args.clients <= 50 and 0 < args.duration <= 60
+    if args.pid_file:
+        with open(args.pid_file, "w") as handle:
+            handle.write("%d\n" % os.getpid())
+    assert 0 < args.clients <= 50 and 0 < args.duration <= 60 and 0 < args.wait_limit <= 1800
+    waited = time.monotonic()
+    if args.start_when_changed:
+        while digest(args.start_when_changed) == args.digest:
+            if time.monotonic() - waited > args.wait_limit:
+                print("%s did not change within %d s" % (args.start_when_changed, args.wait_limit), file=sys.stderr)
+                sys.exit(3)
+            time.sleep(0.05)
+    waited = time.monotonic() - waited
     start = time.time()
     deadline = time.monotonic() + args.duration
     stats = Stats(start)
@@ -193,7 +227,7 @@ def main():
     print(json.dumps({"requests": stats.ok + stats.failed, "ok": stats.ok, "failed": stats.failed,
                       "retried": stats.retried, "failures": stats.failures, "backends": stats.backends,
                       "timeline": stats.timeline, "start": start, "end": time.time(),
-                      "clients": args.clients, "duration": args.duration}))
+                      "clients": args.clients, "duration": args.duration, "waited": round(waited, 3)}))
 
 
 if __name__ == "__main__":
