@@ -2,12 +2,18 @@
 
     python3 load.py [--clients 20] [--duration 20] [--host-header example.com] [--port 80] [--pause 0.02]
                     [--start-when-changed FILE --from SHA256 [--wait-limit 600]] [--pid-file FILE]
+                    [--after-reload SECONDS --max-duration SECONDS]
 
 With --start-when-changed, the load starts only once FILE's SHA-256 differs
 from --from (at once if it already does), polled every 50 ms for at most
 --wait-limit seconds (then it exits 3 without any request): a converge that
 rewrites an upstream file reloads Nginx a few tasks later, so the load is
 running when the reload comes, however long the converge took to get there.
+
+With --after-reload, the load also goes on until SECONDS after it saw Nginx
+reload (a worker process that was not there when the load started), but
+never beyond --max-duration: on a busy machine the converge's handlers can
+take longer than DURATION between writing the file and the reload.
 
 CLIENTS threads each keep one HTTP/1.1 connection (http.client) to
 127.0.0.1:PORT open and send GET / on it again and again, PAUSE seconds
@@ -23,6 +29,7 @@ and one JSON object is printed:
     timeline   [[seconds since start, backend], ...] of every 200, for seeing which configuration answered when
     start, end seconds since the epoch
     waited     seconds waited for FILE to change
+    reload_seen  seconds since start when a new worker was first seen (null: none)
 
 Keep-alive and a reload. Nginx's reload starts new workers and asks the old
 ones to finish gracefully: an old worker completes the request it is serving
@@ -141,9 +148,34 @@ def one_request(connection, args):
     return response.status, response.getheader("X-Backend", ""), response.will_close
 
 
+def workers():
+    """PIDs of the Nginx worker processes that take requests."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as handle:
+                if handle.read().rstrip(b"\0") == b"nginx: worker process":
+                    found.add(entry)
+        except OSError:
+            continue
+    return found
+
+
+def watch_reload(args, began, deadline, seen):
+    """Once a new worker shows up, push the deadline to AFTER_RELOAD s later (at most MAX_DURATION from the start)."""
+    first = workers()
+    while time.monotonic() < deadline[0]:
+        if workers() - first:
+            now = time.monotonic()
+            seen.append(round(now - began, 3))
+            deadline[0] = max(deadline[0], min(now + args.after_reload, began + args.max_duration))
+            return
+        time.sleep(0.1)
+
+
 def client(args, deadline, stats):
     connection = None
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline[0]:
         for attempt in (1, 2):
             if connection is None:
                 connection = Connection("127.0.0.1", args.port, timeout=TIMEOUT)
@@ -198,12 +230,15 @@ def main():
     parser.add_argument("--start-when-changed", metavar="FILE")
     parser.add_argument("--from", dest="digest", metavar="SHA256")
     parser.add_argument("--wait-limit", type=float, default=600.0)
+    parser.add_argument("--after-reload", type=float, default=0.0)
+    parser.add_argument("--max-duration", type=float, default=0.0)
     parser.add_argument("--pid-file", help="write the process id there (for stopping a load that waits in vain)")
     args = parser.parse_args()
     if args.pid_file:
         with open(args.pid_file, "w") as handle:
             handle.write("%d\n" % os.getpid())
-    assert 0 < args.clients <= 50 and 0 < args.duration <= 60 and 0 < args.wait_limit <= 1800
+    args.max_duration = max(args.max_duration, args.duration)
+    assert 0 < args.clients <= 50 and 0 < args.duration <= 60 and 0 < args.wait_limit <= 1800 and args.max_duration <= 300
     waited = time.monotonic()
     if args.start_when_changed:
         while digest(args.start_when_changed) == args.digest:
@@ -213,21 +248,26 @@ def main():
             time.sleep(0.05)
     waited = time.monotonic() - waited
     start = time.time()
-    deadline = time.monotonic() + args.duration
+    began = time.monotonic()
+    deadline = [began + args.duration]
     stats = Stats(start)
+    seen = []
+    if args.after_reload:
+        threading.Thread(target=watch_reload, args=(args, began, deadline, seen), daemon=True).start()
     threads = [threading.Thread(target=client, args=(args, deadline, stats), daemon=True) for dummy in range(args.clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         # a request in flight at the deadline ends within TIMEOUT (per socket operation)
-        thread.join(args.duration + 6 * TIMEOUT)
+        thread.join(args.max_duration + 6 * TIMEOUT)
     alive = sum(1 for thread in threads if thread.is_alive())
     if alive:
         stats.fail("%d clients still running after the time bound" % alive)
     print(json.dumps({"requests": stats.ok + stats.failed, "ok": stats.ok, "failed": stats.failed,
                       "retried": stats.retried, "failures": stats.failures, "backends": stats.backends,
                       "timeline": stats.timeline, "start": start, "end": time.time(),
-                      "clients": args.clients, "duration": args.duration, "waited": round(waited, 3)}))
+                      "clients": args.clients, "duration": args.duration, "waited": round(waited, 3),
+                      "reload_seen": seen[0] if seen else None}))
 
 
 if __name__ == "__main__":
