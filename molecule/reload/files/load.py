@@ -10,10 +10,11 @@ from --from (at once if it already does), polled every 50 ms for at most
 rewrites an upstream file reloads Nginx a few tasks later, so the load is
 running when the reload comes, however long the converge took to get there.
 
-With --after-reload, the load also goes on until SECONDS after it saw Nginx
-reload (a worker process that was not there when the load started), but
-never beyond --max-duration: on a busy machine the converge's handlers can
-take longer than DURATION between writing the file and the reload.
+With --after-reload, the load goes on until the later of DURATION and
+SECONDS after it saw Nginx reload (a worker process that was not there when
+the load started), and never beyond --max-duration: on a busy machine the
+converge's handlers can take longer than DURATION between writing the file
+and the reload. A reload never seen ends the load at --max-duration.
 
 CLIENTS threads each keep one HTTP/1.1 connection (http.client) to
 127.0.0.1:PORT open and send GET / on it again and again, PAUSE seconds
@@ -161,14 +162,13 @@ def workers():
     return found
 
 
-def watch_reload(args, began, deadline, seen):
-    """Once a new worker shows up, push the deadline to AFTER_RELOAD s later (at most MAX_DURATION from the start)."""
-    first = workers()
+def watch_reload(args, began, deadline, seen, first):
+    """Once a worker that is not in first shows up, end the load at max(DURATION, AFTER_RELOAD s later), within MAX_DURATION."""
     while time.monotonic() < deadline[0]:
         if workers() - first:
             now = time.monotonic()
             seen.append(round(now - began, 3))
-            deadline[0] = max(deadline[0], min(now + args.after_reload, began + args.max_duration))
+            deadline[0] = min(max(began + args.duration, now + args.after_reload), began + args.max_duration)
             return
         time.sleep(0.1)
 
@@ -247,13 +247,14 @@ def main():
                 sys.exit(3)
             time.sleep(0.05)
     waited = time.monotonic() - waited
+    first = workers()
     start = time.time()
     began = time.monotonic()
-    deadline = [began + args.duration]
+    deadline = [began + (args.max_duration if args.after_reload else args.duration)]
     stats = Stats(start)
     seen = []
     if args.after_reload:
-        threading.Thread(target=watch_reload, args=(args, began, deadline, seen), daemon=True).start()
+        threading.Thread(target=watch_reload, args=(args, began, deadline, seen, first), daemon=True).start()
     threads = [threading.Thread(target=client, args=(args, deadline, stats), daemon=True) for dummy in range(args.clients)]
     for thread in threads:
         thread.start()
