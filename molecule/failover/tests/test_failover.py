@@ -178,7 +178,7 @@ def test_a_failing_backend_is_skipped_after_max_fails_and_tried_again_after_fail
     assert len([r for r in third if r["backend"] == VICTIM]) >= 3, report
     print("\nfailover %s on %s: %d GETs, %d answered 200; app2 tried %d times then skipped (%d requests after the "
           "second failure, within %.1f s), %d time(s) after fail_timeout, then answered %d of 12 once healed" % (
-              mode, host.backend.host, 33, sum(r["status"] == 200 for r in first + second + third), MAX_FAILS,
+              mode, host.backend.host, len(first + second + third), sum(r["status"] == 200 for r in first + second + third), MAX_FAILS,
               len(skipped), skipped[-1]["end"] - disabled_at, len(retries),
               len([r for r in third if r["backend"] == VICTIM])))
 
