@@ -34,7 +34,7 @@ CLIENTS, DURATION = 20, 20
 # until the later of 20 s and 10 s after it saw the reload, within 180 s
 AFTER_RELOAD, MAX_DURATION = 10, 180
 # fewest requests one proxy's 20 clients must complete in 20 s: one per client and second (an idle
-# machine does about 20 times as many; the clients pause 20 ms between requests)
+# machine does about 10 times as many; the clients pause 50 ms between requests)
 MIN_REQUESTS = CLIENTS * DURATION
 GROUP_FILE = "/etc/nginx/conf.d/app_backend.conf"
 PID_FILE = "/run/balancer-load.pid"
