@@ -2,10 +2,13 @@
 
 For each change of app_backend (membership and weights, STEPS) the verifier
 starts files/load.py inside every proxy (20 clients on keep-alive connections
-to 127.0.0.1:80 for 20 s, every response and every failure counted), runs
+to 127.0.0.1:80, every response and every failure counted), runs
 ansible-playbook balancer.nginx.deploy with the changed group as extra
 variables (as operators do; all three proxies in one batch), and waits for the
-load to end. Each run must change the group file and reload Nginx through
+load to end. The load starts when the run rewrites the group file and lasts
+20 s, or until 10 s after it saw the reload when the handlers got there later
+(at most 180 s): on this shared 2-core machine the handlers took up to 48 s
+from the write to the reload. Each run must change the group file and reload Nginx through
 systemd once per proxy, inside the load (journal times), and the load must
 show the new group answering after the reload. The last step is the
 scenario's own group again. At the end it prints one line:
