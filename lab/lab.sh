@@ -286,9 +286,14 @@ molecule_all() {
     if [[ -n ${1:-} ]]; then
         scenarios=("$@")
     else
+        # the longest first, so that the last slots are filled with short ones
+        for name in fleet methods failover recent rollback operations firewall reload default signal; do
+            [[ -f molecule/$name/molecule.yml ]] && scenarios+=("$name")
+        done
         for name in molecule/*/molecule.yml; do
             name=${name#molecule/}
-            scenarios+=("${name%/molecule.yml}")
+            name=${name%/molecule.yml}
+            [[ " ${scenarios[*]} " == *" $name "* ]] || scenarios+=("$name")
         done
     fi
     [[ $parallel =~ ^[1-9][0-9]*$ ]] || die "MOLECULE_JOBS must be a positive number, not '$parallel'"
