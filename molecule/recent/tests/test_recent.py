@@ -14,50 +14,18 @@ import collections
 import concurrent.futures
 import hashlib
 import json
-import os
 import re
-import subprocess
-import tempfile
 import uuid
 
 import pytest
-import testinfra
-from testinfra.utils.ansible_runner import AnsibleRunner
 
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-RUNNER = AnsibleRunner(INVENTORY)
+from lab_ops import RUNNER, node, playbook, recap
+
 NEW = RUNNER.get_hosts("new_nginx")
 OLD = RUNNER.get_hosts("old_nginx")
 SID = NEW[0]
 MOVING, STICKY = "moving.lab.test", "sticky.lab.test"
 BACKENDS = {"app1": "127.0.0.1:8081", "app2": "127.0.0.1:8082", "app3": "127.0.0.1:8083"}
-
-
-def node(name):
-    return testinfra.get_host("ansible://%s" % name, ansible_inventory=INVENTORY)
-
-
-def playbook(name, extra=None, *args):
-    """Run ansible-playbook balancer.nginx.NAME; return (exit code, output)."""
-    cmd = ["ansible-playbook", "-i", INVENTORY, "balancer.nginx.%s" % name] + list(args)
-    with tempfile.NamedTemporaryFile("w", suffix=".json") as handle:
-        if extra is not None:
-            json.dump(extra, handle)
-            handle.flush()
-            cmd += ["-e", "@" + handle.name]
-        run = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=900,
-                             env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"))
-    return run.returncode, run.stdout + run.stderr
-
-
-def recap(output):
-    """{host: {ok, changed, failed, ...}} from the PLAY RECAP."""
-    result = {}
-    for line in output.split("PLAY RECAP")[-1].splitlines():
-        match = re.match(r"^(\S+)\s+:\s+(.*)$", line.strip())
-        if match:
-            result[match.group(1)] = dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2)))
-    return result
 
 
 def sid_upstreams():

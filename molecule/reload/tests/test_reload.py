@@ -23,15 +23,10 @@ import concurrent.futures
 import json
 import os
 import re
-import subprocess
-import tempfile
 
-import testinfra
-from testinfra.utils.ansible_runner import AnsibleRunner
+from lab_ops import PROXIES, node, playbook, recap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-PROXIES = AnsibleRunner(INVENTORY).get_hosts("proxies")
 CLIENTS, DURATION = 20, 20
 # on a busy machine the handlers took up to 48 s between writing the group file and the reload: the load goes on
 # until the later of 20 s and 10 s after it saw the reload, within 180 s
@@ -56,31 +51,6 @@ STEPS = [
     ("app1 removed, 2:1", group(("127.0.0.1:8082", 2), ("127.0.0.1:8083", 1))),
     ("the scenario's 1:1:1", group(("127.0.0.1:8081", 1), ("127.0.0.1:8082", 1), ("127.0.0.1:8083", 1))),
 ]
-
-
-def node(name):
-    return testinfra.get_host("ansible://%s" % name, ansible_inventory=INVENTORY)
-
-
-def deploy(extra):
-    """ansible-playbook balancer.nginx.deploy -e @extra; return (exit code, output)."""
-    cmd = ["ansible-playbook", "-i", INVENTORY, "balancer.nginx.deploy"]
-    with tempfile.NamedTemporaryFile("w", suffix=".json") as handle:
-        json.dump(extra, handle)
-        handle.flush()
-        run = subprocess.run(cmd + ["-e", "@" + handle.name], check=False, capture_output=True, text=True, timeout=600,
-                             env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"))
-    return run.returncode, run.stdout + run.stderr
-
-
-def recap(output):
-    """{host: {ok, changed, failed, ...}} from the PLAY RECAP."""
-    result = {}
-    for line in output.split("PLAY RECAP")[-1].splitlines():
-        match = re.match(r"^(\S+)\s+:\s+(.*)$", line.strip())
-        if match:
-            result[match.group(1)] = dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2)))
-    return result
 
 
 def handler(output, title):
@@ -135,15 +105,15 @@ def test_five_reloads_under_load_drop_no_request():
     previous = STEPS[-1][1]
     # start from the scenario's group (what the converge left, unless an earlier verify stopped halfway)
     if any(servers(name) != servers_of(previous) for name in PROXIES):
-        rc, out = deploy({"load_balancer_upstreams": previous})
+        rc, out = playbook("deploy", {"load_balancer_upstreams": previous})
         assert rc == 0, out
     with concurrent.futures.ThreadPoolExecutor(len(PROXIES)) as pool:
         for label, upstreams in STEPS:
             before = dict((name, reloads(name)) for name in PROXIES)
             digests = dict((name, group_file_digest(name)) for name in PROXIES)
             running = dict((name, pool.submit(load, name, digests[name])) for name in PROXIES)
-            rc, out = deploy({"load_balancer_upstreams": upstreams, "load_balancer_verify": False,
-                              "load_balancer_serial": len(PROXIES)})
+            rc, out = playbook("deploy", {"load_balancer_upstreams": upstreams, "load_balancer_verify": False,
+                                          "load_balancer_serial": len(PROXIES)})
             for name in PROXIES:
                 # a run that did not rewrite the group file leaves the load waiting for it: stop it (it then fails)
                 node(name).run("[ \"$(sha256sum < %s | cut -c1-64)\" != %s ] || kill $(cat %s)" % (GROUP_FILE, digests[name], PID_FILE))

@@ -40,8 +40,8 @@ def run(tmp_path):
         (tmp_path / 'play.yml').write_text(yaml.safe_dump(playbook))
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tmp_path / 'collections'), ANSIBLE_NOCOLOR='1',
                    ANSIBLE_HOST_KEY_CHECKING='0', ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'))
-        bindir = os.path.dirname(sys.executable)
-        done = subprocess.run([os.path.join(bindir, 'ansible-playbook'), '-i', str(tmp_path / 'inventory.yml'),
+        # the interpreter running the tests, so that it works in a virtualenv and under ansible-test alike
+        done = subprocess.run([sys.executable, '-m', 'ansible.cli.playbook', '-i', str(tmp_path / 'inventory.yml'),
                                str(tmp_path / 'play.yml')], capture_output=True, text=True, timeout=120, env=env, check=False,
                               cwd=str(tmp_path))
         return done.stdout + done.stderr
