@@ -159,6 +159,11 @@ class NginxFileAction(ActionBase):
                 gc.enable()
             gc.unfreeze()
             self._remove_tmp_path(self._connection._shell.tmpdir)
+            # The worker sends the task's fields back with the result, its arguments included: for a whole site
+            # that is every upstream and vhost again, each value with its origin tags, pickled here and rebuilt
+            # on the controller for nothing (a second or more at a thousand groups). The lists and mappings are
+            # consumed by now; the scalar arguments stay for callbacks that show them.
+            self._task.args = dict((k, v) for k, v in self._task.args.items() if not isinstance(v, (list, dict)))
         if self._recovered:
             result.setdefault('warnings', []).extend(self._recovered)
         return result

@@ -170,6 +170,15 @@ def test_second_run_sends_no_commit():
     assert [f['changed'] for f in second['files']] == [False] * len(SITE_FILES)
 
 
+def test_the_task_fields_sent_back_carry_no_copy_of_the_site():
+    # the worker pickles the task's fields with the result: the consumed lists must not travel again
+    proxy = FakeProxy()
+    args = dict(SITE, conf_dir=CD, backup=False)
+    dummy, action = run(args, proxy)
+    assert action._task.args == {'conf_dir': CD, 'backup': False}
+    assert args['upstreams'] == SITE['upstreams']    # the caller's mapping itself is left as it was
+
+
 def test_only_changed_files_are_committed_with_their_expected_sha1():
     proxy = FakeProxy()
     run(dict(SITE), proxy)
