@@ -13,7 +13,7 @@ export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
-.PHONY: help setup apt venv collection lint sanity unit units integration examples build molecule lab demo test bench bench-engine clean
+.PHONY: help setup apt venv collection lint sanity unit units integration examples build molecule lab demo test bench bench-fleet bench-engine clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -77,6 +77,9 @@ test: ## everything: lint, unit, sanity, units, integration, examples, build, mo
 
 bench: setup ## converge benchmark through ansible-playbook, sizes 10,100,1000 (BENCH_SIZES=...,10000, BENCH_REPEAT=3, BENCH_ROLE=0)
 	@python benchmarks/bench_converge.py
+
+bench-fleet: lab ## deploy benchmark: ten lab proxies x 100 groups, serial [1, "100%"], against one alone
+	@python benchmarks/bench_fleet.py
 
 bench-engine: setup ## engine benchmark: plan 1,000 upstreams x 10 servers + 1,000 vhosts, no Ansible
 	@python benchmarks/bench_engine.py
