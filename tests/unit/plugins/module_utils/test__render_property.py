@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import re
 
+import crossplane
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.balancer.nginx.plugins.module_utils import _inspect, _render
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
@@ -132,3 +134,34 @@ def test_backslashes_stay_literal(place, value):
     # The characters Nginx reads as escapes, in every free-text option: they reach Nginx as typed.
     model, text = build(place, 'x' + value)
     assert read_back(place, text) == written(place, 'x' + value)
+
+
+# The builder writes what crossplane.build writes, byte for byte, for any payload of the shapes the kinds make
+# (and for any argument text at all): comments on their own line or glued to a statement, blocks, nested blocks.
+ARGS = st.lists(st.one_of(st.text(max_size=12), st.sampled_from(['$host', '${a}b', 'a b', '"', "'", '{', '}', ';',
+                                                                  '\\', 'a\\', '$', '#x', '', '10.0.0.1:80'])),
+                max_size=4)
+
+
+def statements(depth):
+    comment = st.fixed_dictionaries({'directive': st.just('#'), 'comment': st.text(max_size=10),
+                                     'line': st.integers(0, 6)})
+    plain = st.fixed_dictionaries({'directive': st.from_regex(r'[a-z_]{1,8}', fullmatch=True), 'args': ARGS,
+                                   'line': st.integers(0, 6)})
+    if depth == 0:
+        return st.lists(st.one_of(comment, plain), max_size=5)
+    block = st.fixed_dictionaries({'directive': st.from_regex(r'[a-z_]{1,8}', fullmatch=True), 'args': ARGS,
+                                   'line': st.integers(0, 6), 'block': statements(depth - 1)})
+    return st.lists(st.one_of(comment, plain, block), max_size=5)
+
+
+@settings(max_examples=400, deadline=None)
+@given(statements(2))
+def test_build_writes_what_crossplane_writes(payload):
+    assert _render.build(payload) == crossplane.build(payload, indent=4, tabs=False, header=False) + '\n'
+
+
+def test_build_hands_an_if_to_crossplane():
+    payload = [{'directive': 'if', 'args': ['$a', '=', 'b c'], 'line': 1, 'block': [
+        {'directive': 'return', 'args': ['204'], 'line': 2}]}]
+    assert _render.build(payload) == "if ($a = 'b c') {\n    return 204;\n}\n"
