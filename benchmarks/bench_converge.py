@@ -209,7 +209,10 @@ class Sandbox(object):
     def start(self):
         """Run the sandbox's Nginx (the role's reload handler signals it)."""
         if self.master is None:
-            subprocess.run([self.binary, '-c', self.conf], check=True)
+            started = subprocess.run([self.binary, '-c', self.conf], check=False, capture_output=True)
+            if started.returncode != 0:
+                raise SystemExit('the sandbox Nginx did not start (is another one still on 127.0.0.1:19000? '
+                                 '`pgrep -af balancer-bench` shows it):\n%s' % started.stderr.decode()[-1000:])
             self.master = True
             self.nginx_calls()
 
@@ -473,4 +476,6 @@ def main():
 
 if __name__ == '__main__':
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    # killed (a CI limit, `kill`): stop the sandbox Nginx and remove its prefix like an interrupt does
+    signal.signal(signal.SIGTERM, lambda number, frame: signal.default_int_handler(number, frame))
     main()
