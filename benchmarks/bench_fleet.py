@@ -138,8 +138,12 @@ def main():
                         subprocess.run(['docker', 'exec', host, 'sh', '-c',
                                         'rm -f /etc/nginx/conf.d/pool*.conf /etc/nginx/conf.d/site*.conf'
                                         ' && systemctl reload nginx'], check=True)
-                        if serving(host, 19001):
-                            raise SystemExit('%s still serves the workload after its files went' % host)
+                        for dummy in range(50):      # the reload returns before the old workers have gone
+                            if not serving(host, 19001):
+                                break
+                            time.sleep(0.2)
+                        else:
+                            raise SystemExit('%s still serves the workload 10 s after its files went' % host)
                 write_workload(folder, args.groups, changed_group)
                 for what, inventory, hosts, serial in (('alone', 'alone.yml', alone, 1),
                                                        ('fleet', 'fleet.yml', fleet, [1, '100%'])):

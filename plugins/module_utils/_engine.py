@@ -422,7 +422,9 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
 
     def file_of(makers, item):
         payload = _render.file_payload(makers, item)
-        return payload, _render.build(payload)
+        text = _render.build(payload)
+        _inspect.remember_built(text, payload)
+        return payload, text
 
     for kind in KINDS:
         rendered = []

@@ -476,6 +476,24 @@ def check_roundtrip(text, payload):
     check_roundtrips([(text, payload)])
 
 
+def remember_built(text, payload):
+    """Keep the parse of ``text``, which is ``_render.build(payload)``, when it is known without parsing.
+
+    A payload of plain tokens only reads back as itself (``_render.parsed_form``): its parse is kept under
+    the text's SHA-1 like any parse, so the round-trip check, the inspection and the next run find it without
+    running crossplane's lexer. Any other text is parsed when it is needed.
+    """
+    form = _render.parsed_form(payload)
+    if form is None or len(text) > PARSE_CACHE_MAX_TEXT:
+        return
+    key = hashlib.sha1(text.encode('utf-8', 'surrogateescape')).hexdigest()
+    if key not in _PARSE_CACHE:
+        if len(_PARSE_CACHE) >= _PARSE_CACHE_LIMIT:
+            _PARSE_CACHE.clear()
+        _PARSE_CACHE[key] = (form, [])
+        _DISK_CACHE['new'] += 1
+
+
 def check_roundtrips(rendered):
     """``check_roundtrip`` for many ``(text, payload)`` pairs, parsed in one batch."""
     parsed = _parse_texts(dict((str(index), text) for index, (text, payload) in enumerate(rendered)))

@@ -182,6 +182,48 @@ def _build_block(out, block, depth, last_line):
         last_line = line
 
 
+def parsed_form(payload):
+    """What crossplane's parser (comments dropped) reads back from ``build(payload)``, or None.
+
+    Known without parsing when every directive and argument is plain (``PLAIN_ARG``: nothing to quote, escape
+    or expand) and no comment holds a line break: each token is then read back as it was written, and each
+    statement on the line ``build`` put it on. A tests/unit property test holds this against crossplane.parse.
+    None for any other payload: it is parsed.
+    """
+    statements = []
+    lines = [0]
+    try:
+        _parsed_block(statements, payload, 0, lines)
+    except _Whole:
+        return None
+    return statements
+
+
+def _parsed_block(statements, block, last_line, lines):
+    for stmt in block:
+        directive = stmt['directive']
+        line = stmt.get('line', 0)
+        if directive == '#':
+            if '\n' in stmt['comment'] or '\r' in stmt['comment']:
+                raise _Whole()
+            if line == last_line:
+                lines[0] = lines[0] or 1    # glued to the line before, or the first text of line 1
+                continue
+            lines[0] += 1
+        else:
+            if directive == 'if' or directive in crossplane.builder.EXTERNAL_BUILDERS or not PLAIN_ARG.match(directive) \
+                    or not all(PLAIN_ARG.match(arg) for arg in stmt['args']):
+                raise _Whole()
+            lines[0] += 1
+            parsed = {'directive': directive, 'line': lines[0], 'args': list(stmt['args'])}
+            if stmt.get('block') is not None:
+                parsed['block'] = []
+                _parsed_block(parsed['block'], stmt['block'], line, lines)
+                lines[0] += 1
+            statements.append(parsed)
+        last_line = line
+
+
 def strip_lines(payload):
     """A payload without line numbers (and without comments), for comparisons."""
     result = []

@@ -731,3 +731,26 @@ def test_parse_cache_ignores_a_foreign_or_broken_file(tmp_path, monkeypatch):
 def os_stat_mode(path):
     import stat
     return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_plain_built_file_is_known_without_parsing_and_any_other_is_parsed(monkeypatch):
+    from ansible_collections.balancer.nginx.plugins.module_utils import _render
+    plain = _render.file_payload([lambda lines: {'directive': 'upstream', 'args': ['plainapp'], 'line': lines.next(),
+                                                 'block': [{'directive': 'server', 'args': ['10.9.9.9:80', 'weight=2'],
+                                                            'line': lines.next()}]}])
+    quoted = _render.file_payload([lambda lines: {'directive': 'upstream', 'args': ['quotedapp'],
+                                                  'line': lines.next(),
+                                                  'block': [{'directive': 'hash', 'args': ['$host $uri'],
+                                                             'line': lines.next()}]}])
+    parses = []
+    real_parse = _render.crossplane.parse
+    monkeypatch.setattr(_render.crossplane, 'parse', lambda *a, **k: parses.append(a) or real_parse(*a, **k))
+    for payload in (plain, quoted):
+        text = _render.build(payload)
+        _inspect.remember_built(text, payload)
+        assert _inspect.check_roundtrip(text, payload) is None
+    assert len(parses) == 1     # the quoted one only
+    # and the parse kept for the plain one is the one crossplane gives
+    monkeypatch.setattr(_render.crossplane, 'parse', real_parse)
+    _inspect._PARSE_CACHE.clear()
+    assert _inspect.parse_text(_render.build(plain)) == _render.parsed_form(plain)

@@ -138,9 +138,8 @@ def test_backslashes_stay_literal(place, value):
 
 # The builder writes what crossplane.build writes, byte for byte, for any payload of the shapes the kinds make
 # (and for any argument text at all): comments on their own line or glued to a statement, blocks, nested blocks.
-ARGS = st.lists(st.one_of(st.text(max_size=12), st.sampled_from(['$host', '${a}b', 'a b', '"', "'", '{', '}', ';',
-                                                                  '\\', 'a\\', '$', '#x', '', '10.0.0.1:80'])),
-                max_size=4)
+SPECIAL = ['$host', '${a}b', 'a b', '"', "'", '{', '}', ';', '\\', 'a\\', '$', '#x', '', '10.0.0.1:80']
+ARGS = st.lists(st.one_of(st.text(max_size=12), st.sampled_from(SPECIAL)), max_size=4)
 
 
 def statements(depth):
@@ -165,3 +164,63 @@ def test_build_hands_an_if_to_crossplane():
     payload = [{'directive': 'if', 'args': ['$a', '=', 'b c'], 'line': 1, 'block': [
         {'directive': 'return', 'args': ['204'], 'line': 2}]}]
     assert _render.build(payload) == "if ($a = 'b c') {\n    return 204;\n}\n"
+
+
+PLAIN = st.lists(st.one_of(st.from_regex(r'[A-Za-z0-9_.:/=+,@%*~?&!|<>()\[\]-]{1,10}', fullmatch=True),
+                           st.sampled_from(['10.0.0.1:80', 'weight=3', 'max_fails=2', '$host'])), max_size=4)
+
+
+def plain_statements(depth):
+    comment = st.fixed_dictionaries({'directive': st.just('#'), 'comment': st.text(max_size=10),
+                                     'line': st.integers(0, 6)})
+    plain = st.fixed_dictionaries({'directive': st.from_regex(r'[a-z_]{1,8}', fullmatch=True), 'args': PLAIN,
+                                   'line': st.integers(0, 6)})
+    if depth == 0:
+        return st.lists(st.one_of(comment, plain), max_size=5)
+    block = st.fixed_dictionaries({'directive': st.from_regex(r'[a-z_]{1,8}', fullmatch=True), 'args': PLAIN,
+                                   'line': st.integers(0, 6), 'block': plain_statements(depth - 1)})
+    return st.lists(st.one_of(comment, plain, block), max_size=5)
+
+
+def crossplane_reads(text, tmp_path):
+    name = tmp_path / 'x.conf'
+    name.write_bytes(text.encode('utf-8', 'surrogateescape'))
+    config = crossplane.parse(str(name), single=True, strict=False, check_ctx=False, check_args=False,
+                              comments=False, catch_errors=True)['config'][0]
+    return config.get('parsed'), config.get('errors')
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plain_statements(2))
+def test_the_parse_known_without_parsing_is_crossplane_s(tmp_path, payload):
+    # parsed_form answers only for plain tokens and one-line comments, and then exactly what crossplane reads
+    form = _render.parsed_form(payload)
+    parsed, errors = crossplane_reads(_render.build(payload), tmp_path)
+    if form is None:
+        assert any('$' in arg for arg in _all_args(payload)) or any(
+            '\n' in c or '\r' in c for c in _all_comments(payload))
+    else:
+        assert errors == []
+        assert form == parsed
+
+
+def _all_args(block):
+    for stmt in block:
+        for arg in stmt.get('args', []):
+            yield arg
+        for arg in _all_args(stmt.get('block') or []):
+            yield arg
+
+
+def _all_comments(block):
+    for stmt in block:
+        if stmt['directive'] == '#':
+            yield stmt['comment']
+        for comment in _all_comments(stmt.get('block') or []):
+            yield comment
+
+
+def test_a_payload_to_quote_is_parsed():
+    assert _render.parsed_form([{'directive': 'return', 'args': ['200', 'a b'], 'line': 1}]) is None
+    assert _render.parsed_form([{'directive': 'listen', 'args': ['80'], 'line': 1}]) == [
+        {'directive': 'listen', 'line': 1, 'args': ['80']}]
