@@ -477,5 +477,5 @@ def main():
 if __name__ == '__main__':
     signal.signal(signal.SIGINT, signal.default_int_handler)
     # killed (a CI limit, `kill`): stop the sandbox Nginx and remove its prefix like an interrupt does
-    signal.signal(signal.SIGTERM, lambda number, frame: signal.default_int_handler(number, frame))
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     main()

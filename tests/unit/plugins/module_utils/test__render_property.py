@@ -206,18 +206,15 @@ def test_the_parse_known_without_parsing_is_crossplane_s(tmp_path, payload):
 
 def _all_args(block):
     for stmt in block:
-        for arg in stmt.get('args', []):
-            yield arg
-        for arg in _all_args(stmt.get('block') or []):
-            yield arg
+        yield from stmt.get('args', [])
+        yield from _all_args(stmt.get('block') or [])
 
 
 def _all_comments(block):
     for stmt in block:
         if stmt['directive'] == '#':
             yield stmt['comment']
-        for comment in _all_comments(stmt.get('block') or []):
-            yield comment
+        yield from _all_comments(stmt.get('block') or [])
 
 
 def test_a_payload_to_quote_is_parsed():
