@@ -142,15 +142,16 @@ SPECIAL = ['$host', '${a}b', 'a b', '"', "'", '{', '}', ';', '\\', 'a\\', '$', '
 ARGS = st.lists(st.one_of(st.text(max_size=12), st.sampled_from(SPECIAL)), max_size=4)
 
 
-def statements(depth):
+def statements(depth, args=ARGS):
+    """Payloads of comments, statements and blocks nested ``depth`` deep, their arguments drawn from ``args``."""
     comment = st.fixed_dictionaries({'directive': st.just('#'), 'comment': st.text(max_size=10),
                                      'line': st.integers(0, 6)})
-    plain = st.fixed_dictionaries({'directive': st.from_regex(r'[a-z_]{1,8}', fullmatch=True), 'args': ARGS,
+    plain = st.fixed_dictionaries({'directive': st.from_regex(r'[a-z_]{1,8}', fullmatch=True), 'args': args,
                                    'line': st.integers(0, 6)})
     if depth == 0:
         return st.lists(st.one_of(comment, plain), max_size=5)
-    block = st.fixed_dictionaries({'directive': st.from_regex(r'[a-z_]{1,8}', fullmatch=True), 'args': ARGS,
-                                   'line': st.integers(0, 6), 'block': statements(depth - 1)})
+    block = st.fixed_dictionaries({'directive': st.from_regex(r'[a-z_]{1,8}', fullmatch=True), 'args': args,
+                                   'line': st.integers(0, 6), 'block': statements(depth - 1, args)})
     return st.lists(st.one_of(comment, plain, block), max_size=5)
 
 
@@ -170,18 +171,6 @@ PLAIN = st.lists(st.one_of(st.from_regex(r'[A-Za-z0-9_.:/=+,@%*~?&!|<>()\[\]-]{1
                            st.sampled_from(['10.0.0.1:80', 'weight=3', 'max_fails=2', '$host'])), max_size=4)
 
 
-def plain_statements(depth):
-    comment = st.fixed_dictionaries({'directive': st.just('#'), 'comment': st.text(max_size=10),
-                                     'line': st.integers(0, 6)})
-    plain = st.fixed_dictionaries({'directive': st.from_regex(r'[a-z_]{1,8}', fullmatch=True), 'args': PLAIN,
-                                   'line': st.integers(0, 6)})
-    if depth == 0:
-        return st.lists(st.one_of(comment, plain), max_size=5)
-    block = st.fixed_dictionaries({'directive': st.from_regex(r'[a-z_]{1,8}', fullmatch=True), 'args': PLAIN,
-                                   'line': st.integers(0, 6), 'block': plain_statements(depth - 1)})
-    return st.lists(st.one_of(comment, plain, block), max_size=5)
-
-
 def crossplane_reads(text, tmp_path):
     name = tmp_path / 'x.conf'
     name.write_bytes(text.encode('utf-8', 'surrogateescape'))
@@ -191,7 +180,7 @@ def crossplane_reads(text, tmp_path):
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(plain_statements(2))
+@given(statements(2, PLAIN))
 def test_the_parse_known_without_parsing_is_crossplane_s(tmp_path, payload):
     # parsed_form answers only for plain tokens and one-line comments, and then exactly what crossplane reads
     form = _render.parsed_form(payload)
