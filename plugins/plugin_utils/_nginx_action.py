@@ -159,14 +159,23 @@ class NginxFileAction(ActionBase):
                 gc.enable()
             gc.unfreeze()
             self._remove_tmp_path(self._connection._shell.tmpdir)
-            # The worker sends the task's fields back with the result, its arguments included: for a whole site
-            # that is every upstream and vhost again, each value with its origin tags, pickled here and rebuilt
-            # on the controller for nothing (a second or more at a thousand groups). The lists and mappings are
-            # consumed by now; the scalar arguments stay for callbacks that show them.
-            self._task.args = dict((k, v) for k, v in self._task.args.items() if not isinstance(v, (list, dict)))
+            self.drop_consumed_args()
         if self._recovered:
             result.setdefault('warnings', []).extend(self._recovered)
         return result
+
+    def drop_consumed_args(self):
+        """Keep the task's lists and mappings out of the fields the worker sends back, when nothing runs it again.
+
+        The worker sends the task's fields back with the result, its arguments included: for a whole site that
+        is every upstream and vhost again, each value with its origin tags, pickled here and rebuilt on the
+        controller for nothing (seconds at a thousand groups). A task with ``until`` or ``retries`` runs this
+        action again with the same arguments, so it keeps them; the scalar arguments always stay, for callbacks
+        that show them.
+        """
+        if self._task.until or self._task.retries:
+            return
+        self._task.args = dict((k, v) for k, v in self._task.args.items() if not isinstance(v, (list, dict)))
 
     def apply(self, result, task_vars):
         """Snapshot, plan, and commit when something changes."""

@@ -102,6 +102,8 @@ def make_action(args, proxy, check_mode=False, diff=False):
     task.check_mode = check_mode
     task.diff = diff
     task.action = 'balancer.nginx.site'
+    task.until = []
+    task.retries = None
     connection = MagicMock()
     play_context = PlayContext()
     action = ActionModule(task, connection, play_context, loader=None, templar=None, shared_loader_obj=None)
@@ -177,6 +179,21 @@ def test_the_task_fields_sent_back_carry_no_copy_of_the_site():
     dummy, action = run(args, proxy)
     assert action._task.args == {'conf_dir': CD, 'backup': False}
     assert args['upstreams'] == SITE['upstreams']    # the caller's mapping itself is left as it was
+
+
+@pytest.mark.parametrize('until, retries', [(['result is success'], None), ([], 3)])
+def test_a_task_that_may_run_again_keeps_its_arguments(until, retries):
+    # until/retries run the same action again with the same task: the second attempt must see the whole site
+    proxy = FakeProxy()
+    action = make_action(dict(SITE), proxy)
+    action._task.until = until
+    action._task.retries = retries
+    first = action.run(task_vars={})
+    assert action._task.args['upstreams'] == SITE['upstreams']
+    proxy.commit(proxy.calls[1][1])
+    second = action.run(task_vars={})
+    assert first['changed'] is True and second['changed'] is False
+    assert [f['path'] for f in second['files']] == SITE_FILES
 
 
 def test_only_changed_files_are_committed_with_their_expected_sha1():
