@@ -153,6 +153,12 @@ class _Whole(Exception):
     """The payload needs crossplane.build itself."""
 
 
+def _check_plain_directive(directive):
+    """Raise ``_Whole`` for a directive only crossplane knows how to write (``if``, a Lua block, anything quoted)."""
+    if directive == 'if' or directive in crossplane.builder.EXTERNAL_BUILDERS or not PLAIN_ARG.match(directive):
+        raise _Whole()
+
+
 def _build_block(out, block, depth, last_line):
     margin = INDENT * depth
     for stmt in block:
@@ -164,8 +170,7 @@ def _build_block(out, block, depth, last_line):
                 continue
             text = '#' + stmt['comment']
         else:
-            if directive == 'if' or directive in crossplane.builder.EXTERNAL_BUILDERS or not PLAIN_ARG.match(directive):
-                raise _Whole()
+            _check_plain_directive(directive)
             args = stmt['args']
             text = directive + ' ' + ' '.join(quoted(arg) for arg in args) if args else directive
         if out:
@@ -211,8 +216,8 @@ def _parsed_block(statements, block, last_line, lines):
                 continue
             lines[0] += 1
         else:
-            if directive == 'if' or directive in crossplane.builder.EXTERNAL_BUILDERS or not PLAIN_ARG.match(directive) \
-                    or not all(PLAIN_ARG.match(arg) for arg in stmt['args']):
+            _check_plain_directive(directive)
+            if not all(PLAIN_ARG.match(arg) for arg in stmt['args']):
                 raise _Whole()
             lines[0] += 1
             parsed = {'directive': directive, 'line': lines[0], 'args': list(stmt['args'])}
