@@ -261,10 +261,21 @@ def expect(condition, message):
         raise Failure(message)
 
 
+def converge(sandbox, play, env, what, changed, tests):
+    """One converge, checked: the ``changed`` count it reports (``None``: any) and its ``tests`` runs of
+    ``nginx -t``; ``(wall, cpu, mb, nginx_t)``."""
+    wall, cpu, mb, reported, dummy = playbook(sandbox, play, env)
+    ran, dummy = sandbox.nginx_calls()
+    expect(changed is None or reported == changed, '%s reported changed=%s, not %s' % (what, reported, changed))
+    expect(ran == tests, '%s ran nginx -t %d times, not %d' % (what, ran, tests))
+    return wall, cpu, mb, ran
+
+
 def measure(sandbox, env, repeat, role):
     """Every figure of one size: ``{kind: [(wall, cpu, mb, nginx_t), ...]}``."""
     runs = dict((kind, []) for kind in ('floor', 'changed', 'idempotent', 'one_change', 'role_changed',
                                         'role_idempotent'))
+    expected = 2 * sandbox.groups
     for index in range(repeat):
         sandbox.use('base.yml')
         wall, cpu, mb, dummy, dummy = playbook(sandbox, 'floor.yml', env)
@@ -272,46 +283,29 @@ def measure(sandbox, env, repeat, role):
 
         sandbox.clear()
         sandbox.nginx_calls()
-        wall, cpu, mb, changed, dummy = playbook(sandbox, 'site.yml', env)
-        tests, dummy = sandbox.nginx_calls()
-        expect(changed == 1, 'changed converge reported changed=%s' % changed)
-        expect(len(sandbox.files()) == 2 * sandbox.groups,
-               'changed converge wrote %d files, not %d' % (len(sandbox.files()), 2 * sandbox.groups))
-        expect(tests == 1, 'changed converge ran nginx -t %d times, not once' % tests)
-        runs['changed'].append((wall, cpu, mb, tests))
-
-        wall, cpu, mb, changed, dummy = playbook(sandbox, 'site.yml', env)
-        tests, dummy = sandbox.nginx_calls()
-        expect(changed == 0, 'idempotent converge reported changed=%s' % changed)
-        expect(tests == 0, 'idempotent converge ran nginx -t %d times' % tests)
-        runs['idempotent'].append((wall, cpu, mb, tests))
+        runs['changed'].append(converge(sandbox, 'site.yml', env, 'the changed converge', 1, 1))
+        expect(len(sandbox.files()) == expected,
+               'the changed converge wrote %d files, not %d' % (len(sandbox.files()), expected))
+        runs['idempotent'].append(converge(sandbox, 'site.yml', env, 'the idempotent converge', 0, 0))
 
         before = sandbox.files()
         sandbox.use('variant.yml')
-        wall, cpu, mb, changed, dummy = playbook(sandbox, 'site.yml', env)
-        tests, dummy = sandbox.nginx_calls()
+        runs['one_change'].append(converge(sandbox, 'site.yml', env, 'the one-group change', 1, 1))
         after = sandbox.files()
         differ = sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name))
-        expect(changed == 1, 'one-group change reported changed=%s' % changed)
-        expect(differ == ['pool00000.conf'], 'one-group change wrote %s, not pool00000.conf alone' % differ)
-        expect(tests == 1, 'one-group change ran nginx -t %d times, not once' % tests)
-        runs['one_change'].append((wall, cpu, mb, tests))
+        expect(differ == ['pool00000.conf'], 'the one-group change wrote %s, not pool00000.conf alone' % differ)
         sandbox.use('base.yml')
 
         if role:
-            # the same data through the role: first written into an empty conf.d, then again
+            # the same data through the role: first written into an empty conf.d (its reload handler
+            # reports changes of its own), then again
             sandbox.clear()
             sandbox.nginx_calls()
-            wall, cpu, mb, changed, output = playbook(sandbox, 'role.yml', env)
-            tests, dummy = sandbox.nginx_calls()
-            expect(len(sandbox.files()) == 2 * sandbox.groups, 'the role wrote %d files' % len(sandbox.files()))
-            expect(tests == 1, 'the role\'s changed converge ran nginx -t %d times, not once' % tests)
-            runs['role_changed'].append((wall, cpu, mb, tests))
-            wall, cpu, mb, changed, output = playbook(sandbox, 'role.yml', env)
-            tests, dummy = sandbox.nginx_calls()
-            expect(changed == 0, 'the role\'s second converge reported changed=%s' % changed)
-            expect(tests == 0, 'the role\'s idempotent converge ran nginx -t %d times' % tests)
-            runs['role_idempotent'].append((wall, cpu, mb, tests))
+            runs['role_changed'].append(converge(sandbox, 'role.yml', env, 'the role\'s changed converge', None, 1))
+            expect(len(sandbox.files()) == expected, 'the role wrote %d files, not %d' % (len(sandbox.files()),
+                                                                                      expected))
+            runs['role_idempotent'].append(converge(sandbox, 'role.yml', env, 'the role\'s idempotent converge',
+                                                    0, 0))
     return runs
 
 
@@ -323,7 +317,8 @@ COLUMNS.extend('%s_over_floor_s' % kind for kind in CONVERGES)
 COLUMNS.extend('%s_cpu_s' % kind for kind in KINDS)
 COLUMNS.extend('%s_cpu_over_floor_s' % kind for kind in CONVERGES)
 COLUMNS.extend('nginx_t_%s' % kind for kind in CONVERGES)
-COLUMNS.extend(['peak_mb', 'role_changed_s', 'role_idempotent_s', 'role_changed_cpu_s', 'role_idempotent_cpu_s',
+COLUMNS.extend(['peak_mb', 'floor_peak_mb', 'role_changed_s', 'role_idempotent_s', 'role_changed_cpu_s',
+                'role_idempotent_cpu_s',
                 'role_vs_site_changed', 'role_vs_site_idempotent', 'role_cpu_vs_site_changed',
                 'role_cpu_vs_site_idempotent', 'role_nginx_t_changed', 'repeats'])
 WALL, CPU, PEAK, TESTS = range(4)
@@ -343,6 +338,7 @@ def row_of(groups, sandbox_bytes, runs, repeat):
         row['%s_cpu_over_floor_s' % kind] = round(median(kind, CPU) - median('floor', CPU), 2)
         row['nginx_t_%s' % kind] = max(run[TESTS] for run in runs[kind])
     row['peak_mb'] = round(max(run[PEAK] for kind in runs for run in runs[kind]), 0)
+    row['floor_peak_mb'] = round(max(run[PEAK] for run in runs['floor']), 0)
     if runs['role_changed']:
         for kind in ('changed', 'idempotent'):
             row['role_%s_s' % kind] = round(median('role_' + kind), 2)
@@ -357,15 +353,17 @@ def print_table(rows):
     for title, suffix in (('wall seconds', '_s'), ('CPU seconds (user + system, all processes)', '_cpu_s')):
         over = suffix.replace('_s', '_over_floor_s') if suffix == '_s' else '_cpu_over_floor_s'
         print('\n%s, median of %d' % (title, rows[0]['repeats']))
-        print('%7s %8s %8s %8s %8s | %8s %8s %8s | %9s %8s %8s' % (
+        print('%7s %8s %8s %8s %8s | %8s %8s %8s | %9s %8s %8s %8s' % (
             'groups', 'floor', 'changed', 'idemp.', '1 change', '+changed', '+idemp.', '+1 chg', 'nginx -t',
-            'peak MB', 'vars MB'))
+            'peak MB', 'floor MB', 'vars MB'))
         for row in rows:
             figures = [row['groups']] + [row[kind + suffix] for kind in KINDS] + [row[kind + over] for kind in CONVERGES]
-            figures += ['%d/%d/%d' % tuple(row['nginx_t_' + kind] for kind in CONVERGES), row['peak_mb'], row['vars_mb']]
-            print('%7d %8.2f %8.2f %8.2f %8.2f | %8.2f %8.2f %8.2f | %9s %8.0f %8.2f' % tuple(figures))
+            figures += ['%d/%d/%d' % tuple(row['nginx_t_' + kind] for kind in CONVERGES), row['peak_mb'],
+                        row['floor_peak_mb'], row['vars_mb']]
+            print('%7d %8.2f %8.2f %8.2f %8.2f | %8.2f %8.2f %8.2f | %9s %8.0f %8.0f %8.2f' % tuple(figures))
     print('\n+changed, +idemp., +1 chg: above the floor (the collection\'s overhead); nginx -t: runs in the '
-          'changed/idempotent/one-change converge; peak MB: the largest process of any run (ru_maxrss)')
+          'changed/idempotent/one-change converge; peak MB: the largest process of any run (ru_maxrss); floor MB: '
+          'the same for the floor alone (what Ansible takes to hold the workload)')
     if any(row.get('role_changed_s') is not None for row in rows):
         print('\nthe load_balancer role (probe and verify off) against the bare site call')
         print('%7s %13s %13s %13s %13s %13s %13s %9s' % (

@@ -36,6 +36,9 @@ _PARSE_CACHE_LIMIT = 65536
 # The parses kept on the controller between runs (see use_parse_cache): the file, the keys this run used, and
 # whether it parsed anything new.
 _DISK_CACHE = {'path': None, 'used': set(), 'new': 0}
+# The keys of _PARSE_CACHE known from a rendered payload (remember_built): the run that renders the same text
+# knows its parse again without crossplane, so they are never written to the file.
+_BUILT_KEYS = set()
 PARSE_CACHE_MAX_TEXT = 1 << 20     # a bigger text is parsed each time, never stored
 PARSE_CACHE_FILES = 256            # cache files kept in a directory (one a proxy), the oldest removed first
 
@@ -74,8 +77,10 @@ def use_parse_cache(path):
 def save_parse_cache():
     """Store the clean parses this run used in the file of ``use_parse_cache``, when it parsed anything new.
 
-    Only what this run used is kept, so the file holds one configuration and
-    its candidate at most.  It is written to a temporary file and renamed:
+    Only what this run used and had to parse is kept, so the file holds one
+    configuration and its candidate at most, without the files this
+    collection rendered from plain tokens (``remember_built``): the run that
+    renders them again knows their parse without it.  It is written to a temporary file and renamed:
     concurrent runs each leave a whole file (the last one wins; an entry lost
     is only parsed again).  The oldest files of the directory beyond
     ``PARSE_CACHE_FILES`` are removed.  Errors are ignored: the cache only
@@ -85,7 +90,7 @@ def save_parse_cache():
     if path is None or not _DISK_CACHE['new']:
         return False
     entries = dict((k, _PARSE_CACHE[k][0]) for k in _DISK_CACHE['used']
-                   if k in _PARSE_CACHE and not _PARSE_CACHE[k][1])
+                   if k in _PARSE_CACHE and not _PARSE_CACHE[k][1] and k not in _BUILT_KEYS)
     _DISK_CACHE.update(used=set(), new=0)
     directory = os.path.dirname(path)
     temporary = None
@@ -137,7 +142,7 @@ def _parse_texts(texts):
             errors = [dict(e, file=paths[0]) for e in config.get('errors', [])]
             parsed = (config.get('parsed') or [], errors)
             if len(_PARSE_CACHE) >= _PARSE_CACHE_LIMIT:
-                _PARSE_CACHE.clear()
+                _clear_parse_cache()
             _PARSE_CACHE[key] = parsed
             if not errors:
                 _DISK_CACHE['new'] += 1
@@ -481,7 +486,8 @@ def remember_built(text, payload):
 
     A payload of plain tokens only reads back as itself (``_render.parsed_form``): its parse is kept under
     the text's SHA-1 like any parse, so the round-trip check, the inspection and the next run find it without
-    running crossplane's lexer. Any other text is parsed when it is needed.
+    running crossplane's lexer. Any other text is parsed when it is needed. The file of ``use_parse_cache``
+    does not keep these: a later run knows them again as it renders them, before it reads the proxy's files.
     """
     form = _render.parsed_form(payload)
     if form is None or len(text) > PARSE_CACHE_MAX_TEXT:
@@ -489,9 +495,14 @@ def remember_built(text, payload):
     key = hashlib.sha1(text.encode('utf-8', 'surrogateescape')).hexdigest()
     if key not in _PARSE_CACHE:
         if len(_PARSE_CACHE) >= _PARSE_CACHE_LIMIT:
-            _PARSE_CACHE.clear()
+            _clear_parse_cache()
         _PARSE_CACHE[key] = (form, [])
-        _DISK_CACHE['new'] += 1
+    _BUILT_KEYS.add(key)
+
+
+def _clear_parse_cache():
+    _PARSE_CACHE.clear()
+    _BUILT_KEYS.clear()
 
 
 def check_roundtrips(rendered):

@@ -162,6 +162,8 @@ def main():
             module.fail_json(msg='files[%d].content: is required with state=present; give the text of %s.'
                                  % (index, item['path']))
         files.append({'path': item['path'], 'content': item['content'] if item['state'] == 'present' else None})
+    # The result's invocation echoes the parameters: without the contents, which the controller sent and has.
+    params['files'] = [{'path': item['path'], 'state': item['state']} for item in params['files']]
 
     def file_args_for(path):
         return module.load_file_common_arguments(module.params, path=path)

@@ -1183,3 +1183,112 @@ def test_guard_intercepts_fail_json_and_signals(signals):
     with pytest.raises(Exit):
         module.fail_json(msg='the module\'s own again')
     assert all(signal.getsignal(s) is signals for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT))
+
+
+# -- many files: staged first, one syncfs, then renamed ---------------------------
+
+class SyncCalls(object):
+    """The fsync(2) calls of staged files and the syncfs(2) calls made by _commit (the real fsyncs still run)."""
+
+    def __init__(self, monkeypatch, syncfs_fails=False):
+        self.fsyncs = []
+        self.syncfs = []
+        real_fsync = os.fsync
+
+        def fsync(fd):
+            self.fsyncs.append(os.readlink('/proc/self/fd/%d' % fd))
+            real_fsync(fd)
+
+        def syncfs(fd):
+            self.syncfs.append(os.fstat(fd).st_dev)
+            if syncfs_fails:
+                raise OSError(1, 'Operation not permitted')
+        monkeypatch.setattr(_commit.os, 'fsync', fsync)
+        monkeypatch.setattr(_commit, '_SYNCFS', [syncfs])
+
+    @property
+    def fsync(self):
+        """How many staged files (``.balancer-*``) got an fsync of their own (the journal's are not counted)."""
+        return len([p for p in self.fsyncs if os.path.basename(p).startswith(_commit.STAGING_PREFIX)])
+
+
+def many(conf, count, tag='x'):
+    return [{'path': str(conf / ('g%03d.conf' % i)), 'content': 'upstream g%d { server 10.0.0.%s:80; }\n' % (i, tag)}
+            for i in range(count)]
+
+
+def test_many_files_are_made_durable_by_one_syncfs_not_an_fsync_each(tmp_path, conf, monkeypatch):
+    calls = SyncCalls(monkeypatch)
+    files = many(conf, _commit.SYNCFS_FROM)
+    result = run(FakeModule(), files, Nginx(tmp_path), conf)
+    assert result.kind == 'exit' and result.kwargs['changed'] is True
+    assert calls.syncfs == [os.stat(str(conf)).st_dev]
+    assert calls.fsync == 0
+    assert all(read(f['path']) == f['content'].encode() for f in files)
+    assert staging_files(conf) == []
+
+
+def test_a_few_files_keep_an_fsync_each_and_no_syncfs(tmp_path, conf, monkeypatch):
+    calls = SyncCalls(monkeypatch)
+    result = run(FakeModule(), many(conf, _commit.SYNCFS_FROM - 1), Nginx(tmp_path), conf)
+    assert result.kind == 'exit'
+    assert calls.syncfs == []
+    assert calls.fsync == _commit.SYNCFS_FROM - 1
+
+
+def test_a_refused_syncfs_falls_back_to_an_fsync_each(tmp_path, conf, monkeypatch):
+    calls = SyncCalls(monkeypatch, syncfs_fails=True)
+    files = many(conf, _commit.SYNCFS_FROM)
+    result = run(FakeModule(), files, Nginx(tmp_path), conf)
+    assert result.kind == 'exit'
+    assert len(calls.syncfs) == 1
+    assert calls.fsync == len(files)
+    assert all(read(f['path']) == f['content'].encode() for f in files)
+
+
+def test_a_staging_write_that_fails_touches_no_live_file(tmp_path, conf, monkeypatch, state):
+    # every file is staged before the first rename: a full disk while staging the last one changes nothing
+    real = _commit._write_staging
+    written = []
+
+    def staging(directory, data, sync=True):
+        if len(written) == _commit.SYNCFS_FROM:
+            raise OSError(28, 'No space left on device')
+        written.append(real(directory, data, sync))
+        return written[-1]
+    monkeypatch.setattr(_commit, '_write_staging', staging)
+    nginx = Nginx(tmp_path)
+    files = [{'path': str(conf / 'app.conf'), 'content': 'x\n'}] + many(conf, _commit.SYNCFS_FROM)
+    result = run(FakeModule(), files, nginx, conf)
+    assert result.kind == 'fail'
+    assert result.kwargs['msg'] == ('Writing the configuration failed while writing the files: [Errno 28] No space '
+                                    'left on device -- Restored: nothing had been written.')
+    assert len(written) == _commit.SYNCFS_FROM and not any(os.path.exists(p) for p in written)
+    assert read(conf / 'app.conf') == APP_BEFORE
+    assert listing(conf) == ['app.conf', 'old.conf']
+    assert nginx.calls() == [] and journals(state) == []
+
+
+def test_a_move_that_fails_in_a_batch_restores_the_earlier_files_and_leaves_no_staging_file(tmp_path, conf,
+                                                                                             monkeypatch):
+    SyncCalls(monkeypatch)
+    files = [{'path': str(conf / 'app.conf'), 'content': 'x\n'}] + many(conf, _commit.SYNCFS_FROM)
+    module = FakeModule(broken={'g010.conf': OSError(28, 'No space left on device')})
+    result = run(module, files, Nginx(tmp_path), conf)
+    assert result.kind == 'fail'
+    restored = ['removed %s (it did not exist before)' % (conf / ('g%03d.conf' % i)) for i in range(9, -1, -1)]
+    assert result.kwargs['restored'] == restored + ['restored %s' % (conf / 'app.conf')]
+    assert read(conf / 'app.conf') == APP_BEFORE and mode_of(conf / 'app.conf') == 0o640
+    assert listing(conf) == ['app.conf', 'old.conf']
+
+
+def test_syncfs_comes_from_the_c_library():
+    syncfs = _commit._load_syncfs()
+    assert syncfs is not None, 'glibc has syncfs since 2.14'
+    handle = os.open('.', os.O_RDONLY)
+    try:
+        assert syncfs(handle) is None
+        with pytest.raises(OSError):
+            syncfs(-1)
+    finally:
+        os.close(handle)

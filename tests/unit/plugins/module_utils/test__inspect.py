@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pytest
 
 from ansible_collections.balancer.nginx.plugins.module_utils import _inspect
@@ -754,3 +757,35 @@ def test_a_plain_built_file_is_known_without_parsing_and_any_other_is_parsed(mon
     monkeypatch.setattr(_render.crossplane, 'parse', real_parse)
     _inspect._PARSE_CACHE.clear()
     assert _inspect.parse_text(_render.build(plain)) == _render.parsed_form(plain)
+
+
+def test_the_parse_cache_file_keeps_only_what_had_to_be_parsed(tmp_path, monkeypatch):
+    from ansible_collections.balancer.nginx.plugins.module_utils import _render
+    monkeypatch.setattr(_inspect, '_PARSE_CACHE', {})
+    monkeypatch.setattr(_inspect, '_BUILT_KEYS', set())
+    path = str(tmp_path / 'proxy.json')
+    assert _inspect.use_parse_cache(path) == 0
+    plain = _render.file_payload([lambda lines: {'directive': 'upstream', 'args': ['builtapp'], 'line': lines.next(),
+                                                 'block': [{'directive': 'server', 'args': ['10.9.9.9:80'],
+                                                            'line': lines.next()}]}])
+    built = _render.build(plain)
+    main = 'http {\n    include /etc/nginx/conf.d/*.conf;\n}\n'
+    _inspect.remember_built(built, plain)
+    assert _inspect.save_parse_cache() is False          # known from its model only: nothing to keep
+    ConfigTree({NGINX_CONF: main, '/etc/nginx/conf.d/app.conf': built}, NGINX_CONF)
+    assert _inspect.save_parse_cache() is True           # nginx.conf had to be parsed
+    with open(path) as handle:
+        kept = json.load(handle)['entries']
+    assert list(kept) == [hashlib.sha1(main.encode()).hexdigest()]
+    # the next run: nginx.conf from the file, the rendered file from its model again, crossplane not at all
+    monkeypatch.setattr(_inspect, '_PARSE_CACHE', {})
+    monkeypatch.setattr(_inspect, '_BUILT_KEYS', set())
+    assert _inspect.use_parse_cache(path) == 1
+    parses = []
+    monkeypatch.setattr(_render.crossplane, 'parse', lambda *a, **k: parses.append(a))
+    _inspect.remember_built(built, plain)
+    tree = ConfigTree({NGINX_CONF: main, '/etc/nginx/conf.d/app.conf': built}, NGINX_CONF)
+    assert parses == []
+    assert tree.upstream_definitions('builtapp')[0].file == '/etc/nginx/conf.d/app.conf'
+    assert _inspect.save_parse_cache() is False
+    _inspect.use_parse_cache(None)

@@ -10,10 +10,13 @@ under tmp_path.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 
 import pytest
+
+from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.balancer.nginx.plugins.module_utils import _commit
 from ansible_collections.balancer.nginx.plugins.modules import commit
@@ -191,3 +194,18 @@ def test_without_mkdirs_a_missing_directory_is_refused(run_module, tmp_path, pro
                              % (stream_d / 'pg.conf', stream_d))
     assert not stream_d.exists()
     assert calls(tmp_path) == []
+
+
+def test_the_result_does_not_echo_the_contents_back(tmp_path, proxy, capsys):
+    # Ansible's own exit_json: the invocation names each file and its state, without the text the controller sent
+    nginx(tmp_path, 'exit 0\n')
+    content = 'upstream app { server 10.9.8.7:80; }\n'
+    with patch_module_args(args(tmp_path, [{'path': str(proxy / 'app.conf'), 'content': content}])):
+        with pytest.raises(SystemExit):
+            commit.main()
+    out = capsys.readouterr().out
+    result = json.loads(out)
+    assert result['changed'] is True
+    assert result['invocation']['module_args']['files'] == [{'path': str(proxy / 'app.conf'), 'state': 'present'}]
+    assert '10.9.8.7' not in out
+    assert (proxy / 'app.conf').read_text() == content
