@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.balancer.nginx.plugins.module_utils import _values
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
@@ -220,9 +220,17 @@ class Group:
     shorthand: Optional[str] = None     # a bare string stands for {shorthand: string}
     one_of_hint: Optional[str] = None   # the fix when none of required_one_of is set
     by_name: Dict[str, Option] = field(default_factory=dict, compare=False, repr=False)
+    # what validate() looks at for each item, worked out once: the options with aliases, and those with a
+    # rule of their own (a context, a choice's contexts, required_with, requires, applies_to)
+    aliased: List[Option] = field(default_factory=list, compare=False, repr=False)
+    ruled: List[Option] = field(default_factory=list, compare=False, repr=False)
 
     def __post_init__(self):
         self.by_name.update((option.name, option) for option in self.options)
+        self.aliased.extend(option for option in self.options if option.aliases)
+        self.ruled.extend(option for option in self.options
+                          if not {HTTP, STREAM} <= set(option.contexts) or option.choice_contexts
+                          or option.required_with or option.requires or option.applies_to)
 
     def __getitem__(self, name: str) -> Option:
         return self.by_name[name]
@@ -267,30 +275,30 @@ class Group:
         if not isinstance(given, dict):
             raise ModelError(where, 'must be a dict of %s' % what, 'write {%s: ...}' % self.options[0].name,
                              value=given)
-        for option in self.options:
+        for option in self.aliased:
             for alias in option.aliases:
                 if alias in given:
                     given = dict(given)
                     given.setdefault(option.name, given.pop(alias))
-        unknown = sorted(set(given) - set(self.by_name), key=str)
+        unknown = given.keys() - self.by_name.keys()
         if unknown:
-            raise ModelError(where, 'has unknown option(s) %s' % ', '.join(str(u) for u in unknown),
+            raise ModelError(where, 'has unknown option(s) %s' % ', '.join(str(u) for u in sorted(unknown, key=str)),
                              'use only %s' % ', '.join(self.names()))
         values = {}
         for option in self.options:
-            path = prefix + option.name
             raw = given.get(option.name)
             if raw is None:
                 if option.required:
-                    raise ModelError(path, 'is required', option.hint or 'give %s' % option.name)
-                values[option.name] = copy.deepcopy(option.default)
+                    raise ModelError(prefix + option.name, 'is required', option.hint or 'give %s' % option.name)
+                default = option.default
+                values[option.name] = copy.deepcopy(default) if isinstance(default, (list, dict)) else default
                 continue
-            values[option.name] = coerce(option, raw, path, context)
+            values[option.name] = coerce(option, raw, prefix + option.name, context)
         self._check_rules(values, prefix, context)
         return values
 
     def _check_rules(self, values, prefix, context):
-        for option in self.options:
+        for option in self.ruled:
             path = prefix + option.name
             value = values[option.name]
             if option.is_set(value) and context not in option.contexts:
