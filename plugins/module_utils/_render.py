@@ -121,8 +121,9 @@ def file_payload(statements, item=None):
 
 
 # An argument of these characters only is one crossplane never quotes (no space, brace, semicolon, quote,
-# backslash, "$" or "#"): it is written as it is. Any other goes through crossplane's own quoting.
-PLAIN_ARG = re.compile(r'[A-Za-z0-9_.:/=+,@%*~?&!|<>()\[\]-]+\Z')
+# backslash or "#"; a "$" that does not end it, as in $host): it is written as it is, and read back as it is.
+# Any other goes through crossplane's own quoting.
+PLAIN_ARG = re.compile(r'(?:[A-Za-z0-9_.:/=+,@%*~?&!|<>()\[\]-]|\$(?!\Z))+\Z')
 INDENT = ' ' * 4
 
 
@@ -191,7 +192,7 @@ def parsed_form(payload):
     """What crossplane's parser (comments dropped) reads back from ``build(payload)``, or None.
 
     Known without parsing when every directive and argument is plain (``PLAIN_ARG``: nothing to quote, escape
-    or expand) and no comment holds a line break: each token is then read back as it was written, and each
+    or expand; or the empty argument) and no comment holds a line break: each token is then read back as it was written, and each
     statement on the line ``build`` put it on. A tests/unit property test holds this against crossplane.parse.
     None for any other payload: it is parsed.
     """
@@ -217,8 +218,8 @@ def _parsed_block(statements, block, last_line, lines):
             lines[0] += 1
         else:
             _check_plain_directive(directive)
-            if not all(PLAIN_ARG.match(arg) for arg in stmt['args']):
-                raise _Whole()
+            if not all(arg == '' or PLAIN_ARG.match(arg) for arg in stmt['args']):
+                raise _Whole()      # the empty argument is written '' and read back as the empty string
             lines[0] += 1
             parsed = {'directive': directive, 'line': lines[0], 'args': list(stmt['args'])}
             if stmt.get('block') is not None:

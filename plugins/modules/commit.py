@@ -11,8 +11,11 @@ module: commit
 short_description: Write Nginx configuration files as one validated transaction
 version_added: 0.1.0
 description:
-  - Stages every file of O(files) atomically in its directory, runs C(nginx -t -c nginx_conf) once through
-    O(nginx_binary), and keeps the files when Nginx accepts them.
+  - Stages every file of O(files) in its directory, then renames each into place atomically, runs
+    C(nginx -t -c nginx_conf) once through O(nginx_binary), and keeps the files when Nginx accepts them.
+  - Every file is staged before the first rename, so a write that fails while staging leaves the live files
+    untouched. A batch of 64 files or more is flushed with one C(syncfs) per filesystem instead of an C(fsync)
+    per file. The result's C(invocation) lists each file's path and state, not its content.
   - When Nginx refuses them, or anything else fails (an invalid owner or mode, a write that fails half-way,
     O(nginx_timeout), SIGINT or SIGTERM), every previous byte and attribute is restored and files that did not
     exist are removed again before the task fails with Nginx's own message. A failed change never stays on
