@@ -302,8 +302,8 @@ def measure(sandbox, env, repeat, role):
             sandbox.clear()
             sandbox.nginx_calls()
             runs['role_changed'].append(converge(sandbox, 'role.yml', env, 'the role\'s changed converge', None, 1))
-            expect(len(sandbox.files()) == expected, 'the role wrote %d files, not %d' % (len(sandbox.files()),
-                                                                                      expected))
+            written = len(sandbox.files())
+            expect(written == expected, 'the role wrote %d files, not %d' % (written, expected))
             runs['role_idempotent'].append(converge(sandbox, 'role.yml', env, 'the role\'s idempotent converge',
                                                     0, 0))
     return runs

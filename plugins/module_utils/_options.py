@@ -228,9 +228,9 @@ class Group:
     def __post_init__(self):
         self.by_name.update((option.name, option) for option in self.options)
         self.aliased.extend(option for option in self.options if option.aliases)
-        self.ruled.extend(option for option in self.options
-                          if not {HTTP, STREAM} <= set(option.contexts) or option.choice_contexts
-                          or option.required_with or option.requires or option.applies_to)
+        self.ruled.extend(option for option in self.options if any((
+            not {HTTP, STREAM} <= set(option.contexts), option.choice_contexts, option.required_with,
+            option.requires, option.applies_to)))
 
     def __getitem__(self, name: str) -> Option:
         return self.by_name[name]

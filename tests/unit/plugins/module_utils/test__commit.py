@@ -1269,8 +1269,7 @@ def test_a_staging_write_that_fails_touches_no_live_file(tmp_path, conf, monkeyp
     assert nginx.calls() == [] and journals(state) == []
 
 
-def test_a_move_that_fails_in_a_batch_restores_the_earlier_files_and_leaves_no_staging_file(tmp_path, conf,
-                                                                                             monkeypatch):
+def test_a_move_that_fails_in_a_batch_restores_the_earlier_files(tmp_path, conf, monkeypatch):
     SyncCalls(monkeypatch)
     files = [{'path': str(conf / 'app.conf'), 'content': 'x\n'}] + many(conf, _commit.SYNCFS_FROM)
     module = FakeModule(broken={'g010.conf': OSError(28, 'No space left on device')})
