@@ -212,8 +212,7 @@ def _write_atomic(module, path, data):
     try:
         module.atomic_move(tmp, path, unsafe_writes=False)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        _unlink_quietly(tmp)     # gone after the move; left only when the move failed
 
 
 # Above this many staged files one syncfs(2) a filesystem replaces an fsync(2) each: on ext4 a thousand
@@ -580,8 +579,7 @@ class Transaction(object):
                     self.module.atomic_move(next(moves), entry.target, unsafe_writes=False)
         finally:
             for tmp in staged:
-                if os.path.lexists(tmp):
-                    _unlink_quietly(tmp)
+                _unlink_quietly(tmp)     # gone after its move; left only when staging or a move failed
 
     def apply_attributes(self, file_args_for):
         """Apply owner/group/mode to the present files; returns True when something changed."""

@@ -80,11 +80,11 @@ def save_parse_cache():
     Only what this run used and had to parse is kept, so the file holds one
     configuration and its candidate at most, without the files this
     collection rendered from plain tokens (``remember_built``): the run that
-    renders them again knows their parse without it.  It is written to a temporary file and renamed:
-    concurrent runs each leave a whole file (the last one wins; an entry lost
-    is only parsed again).  The oldest files of the directory beyond
-    ``PARSE_CACHE_FILES`` are removed.  Errors are ignored: the cache only
-    saves time.
+    renders them again knows their parse without it.  It is written to a
+    temporary file and renamed: concurrent runs each leave a whole file (the
+    last one wins; an entry lost is only parsed again).  The oldest files of
+    the directory beyond ``PARSE_CACHE_FILES`` are removed.  Errors are
+    ignored: the cache only saves time.
     """
     path = _DISK_CACHE['path']
     if path is None or not _DISK_CACHE['new']:

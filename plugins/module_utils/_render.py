@@ -192,8 +192,8 @@ def parsed_form(payload):
     """What crossplane's parser (comments dropped) reads back from ``build(payload)``, or None.
 
     Known without parsing when every directive and argument is plain (``PLAIN_ARG``: nothing to quote, escape
-    or expand; or the empty argument) and no comment holds a line break: each token is then read back as it was written, and each
-    statement on the line ``build`` put it on. A tests/unit property test holds this against crossplane.parse.
+    or expand; or the empty argument) and no comment holds a line break: each token is then read back as it
+    was written, and each statement on the line ``build`` put it on. A tests/unit property test holds this against crossplane.parse.
     None for any other payload: it is parsed.
     """
     statements = []
