@@ -269,9 +269,12 @@ VARS
           ansible.builtin.import_role:
             name: $t
       rescue:
-        - name: Remember that target $t failed
+        - name: Remember that target $t failed, with the task and its message (CI shows only the end of the log)
           ansible.builtin.set_fact:
             it_failed_targets: "{{ it_failed_targets | default([]) + ['$t'] }}"
+            it_failures: >-
+              {{ it_failures | default([]) + ['$t, task "' ~ (ansible_failed_task.name | default('?')) ~ '": '
+                 ~ (ansible_failed_result.msg | default(ansible_failed_result | default({}) | to_json) | string)[:3000]] }}
         - name: Put the configuration back for the next target
           ansible.builtin.include_tasks: "{{ it_helpers }}/_cleanup.yml"
       always:
@@ -292,6 +295,16 @@ PLAY
         that: it_failed_targets | default([]) | length == 0
         fail_msg: "failed targets: {{ it_failed_targets | default([]) | join(', ') }}"
         quiet: true
+      register: it_verdict
+      ignore_errors: true
+    - name: What failed, target by target
+      ansible.builtin.debug:
+        msg: "{{ it_failures }}"
+      when: it_verdict is failed
+    - name: Fail when a target failed
+      ansible.builtin.fail:
+        msg: "failed targets: {{ it_failed_targets | join(', ') }} (each with its failing task above)"
+      when: it_verdict is failed
 PLAY
 } > "$TMP/playbook.yml"
 

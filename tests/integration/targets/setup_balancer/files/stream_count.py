@@ -3,9 +3,12 @@
 Test helper of the integration targets (stdlib only), for a stream proxy in
 front of the lab backends (lab/backend/balancer_backend.py):
 
-    stream_count.py tcp PORT [--count N] [--timeout S]
+    stream_count.py tcp PORT [--count N] [--timeout S] [--name-only]
         N connections, one after the other: read the first line (the backend
         sends its name on connect), send "probe-I", expect it echoed, close.
+        With --name-only, close after the first line: for a server that says
+        a line and closes (a stream "return"), since data sent to a socket
+        that is closing is answered with a reset.
     stream_count.py udp PORT [--count N] [--timeout S]
         N datagrams "probe-I", each from a new socket (a new session for the
         proxy); the answer is "NAME probe-I".
@@ -24,13 +27,15 @@ import sys
 MAX_COUNT = 1000
 
 
-def tcp_exchange(port, index, timeout):
+def tcp_exchange(port, index, timeout, name_only=False):
     payload = "probe-%d" % index
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         reader = sock.makefile("r", encoding="utf-8", newline="\n")
         name = reader.readline()
         if not name.endswith("\n"):
             raise OSError("no name line (got %r)" % name)
+        if name_only:
+            return name.strip(), False
         sock.sendall((payload + "\n").encode("utf-8"))
         echo = reader.readline()
         return name.strip(), echo == payload + "\n"
@@ -55,16 +60,21 @@ def main():
     parser.add_argument("port", type=int)
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--timeout", type=float, default=3.0)
+    parser.add_argument("--name-only", action="store_true", help="tcp: read the first line, send nothing")
     args = parser.parse_args()
     if not 0 < args.count <= MAX_COUNT:
         sys.exit("--count must be 1 to %d" % MAX_COUNT)
-    exchange = tcp_exchange if args.protocol == "tcp" else udp_exchange
+    if args.name_only and args.protocol != "tcp":
+        sys.exit("--name-only is for tcp")
     backends, sequence = {}, []
     echoed = errors = 0
     first_error = None
     for index in range(args.count):
         try:
-            name, intact = exchange(args.port, index, args.timeout)
+            if args.protocol == "tcp":
+                name, intact = tcp_exchange(args.port, index, args.timeout, args.name_only)
+            else:
+                name, intact = udp_exchange(args.port, index, args.timeout)
         except (OSError, UnicodeError) as exc:
             errors += 1
             first_error = first_error or "%s #%d: %s" % (args.protocol, index, exc)
