@@ -23,6 +23,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.balancer.nginx.plugins.module_utils import _engine, _inspect, _nginx, _options, _render, _specs
 from ansible_collections.balancer.nginx.plugins.module_utils._engine import Snapshot
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import BalancerError
+from ansible_collections.balancer.nginx.plugins.plugin_utils._task_args import plain_variable
 
 FILE_ARG_KEYS = tuple(_specs.FILE_COMMON_ARGS)
 
@@ -78,6 +79,22 @@ class NginxFileAction(ActionBase):
     # The options of what the module describes (None: every option is validated by argument_spec).
     item_options = None
     module_kind = None
+
+    @classmethod
+    def finalize_task_arg(cls, name, value, templar, context):
+        """An argument that is one variable of plain data (a whole site's upstreams) is copied, not templated.
+
+        Ansible (2.19 and later) calls this for each argument. What it returns is
+        what Ansible's templating would; anything that needs templating is
+        templated by Ansible, as is every argument if the lookup fails at all.
+        """
+        try:
+            plain = plain_variable(value, templar.available_variables)
+        except Exception:   # pylint: disable=broad-except  # an engine that is not 2.19's: template as Ansible does
+            plain = None
+        if plain is not None:
+            return plain
+        return super(NginxFileAction, cls).finalize_task_arg(name, value, templar, context)
 
     def describe(self, params):
         """Validated ``_engine.Item`` list (pure model checks, before any round trip)."""
