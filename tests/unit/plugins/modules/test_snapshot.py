@@ -250,3 +250,49 @@ def test_once_sends_a_file_the_dump_holds_byte_for_byte_only_there(run_module, t
     # without it (a task's own call) every file comes with its bytes
     result, failed = run_module(snapshot, proxy.args(_paths=[app]))
     assert result['paths'][app]['content_b64'] == base64.b64encode(managed).decode()
+
+
+def test_the_resolver_finds_what_realpath_finds(tmp_path, monkeypatch):
+    root = tmp_path / 'r'
+    (root / 'real' / 'sub').mkdir(parents=True)
+    (root / 'real' / 'file.conf').write_text('x')
+    (root / 'real' / 'sub' / 'deep.conf').write_text('x')
+    os.symlink(str(root / 'real'), str(root / 'dirlink'))
+    os.symlink(str(root / 'real' / 'file.conf'), str(root / 'real' / 'filelink.conf'))
+    os.symlink('filelink.conf', str(root / 'real' / 'chain.conf'))
+    os.symlink(str(root / 'nowhere'), str(root / 'real' / 'dangling.conf'))
+    os.symlink(str(root / 'real' / 'sub'), str(root / 'sublink'))
+    paths = [
+        root / 'real' / 'file.conf',
+        root / 'dirlink' / 'file.conf',             # a file in a linked directory
+        root / 'dirlink' / 'missing.conf',          # a file that does not exist, in a linked directory
+        root / 'real' / 'filelink.conf',            # a link
+        root / 'dirlink' / 'chain.conf',            # a relative link to a link, in a linked directory
+        root / 'real' / 'dangling.conf',
+        root / 'sublink' / 'deep.conf',
+        str(root / 'sublink') + '/../file.conf',    # ".." after a link: the link's parent, not sublink's
+        str(root / 'dirlink') + '/./file.conf',
+        str(root / 'sublink') + '/..',              # ending in ".." or "." after a link
+        str(root / 'dirlink') + '/.',
+        root / 'missing-dir' / 'x.conf',
+        root / 'dirlink',
+    ]
+    resolver = snapshot.Resolver()
+    for path in paths * 2:                          # the second round comes from the directory cache
+        assert resolver.realpath(str(path)) == os.path.realpath(str(path)), path
+    monkeypatch.chdir(root)
+    assert resolver.realpath('dirlink/file.conf') == os.path.realpath('dirlink/file.conf')
+    assert resolver.realpath('real/../dirlink/file.conf') == str(root / 'real' / 'file.conf')
+
+
+def test_the_resolver_looks_each_owner_up_once(monkeypatch):
+    calls = []
+    real_getpwuid, real_getgrgid = pwd.getpwuid, grp.getgrgid
+    monkeypatch.setattr(pwd, 'getpwuid', lambda uid: calls.append(('user', uid)) or real_getpwuid(uid))
+    monkeypatch.setattr(grp, 'getgrgid', lambda gid: calls.append(('group', gid)) or real_getgrgid(gid))
+    resolver = snapshot.Resolver()
+    uid, gid = os.getuid(), os.getgid()
+    assert [resolver.owner(uid) for dummy in range(3)] == [real_getpwuid(uid).pw_name] * 3
+    assert [resolver.group(gid) for dummy in range(3)] == [real_getgrgid(gid).gr_name] * 3
+    assert resolver.owner(4242424) == '4242424' and resolver.group(4242424) == '4242424'
+    assert calls == [('user', uid), ('group', gid), ('user', 4242424), ('group', 4242424)]
