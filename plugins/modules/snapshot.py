@@ -160,20 +160,20 @@ class Resolver(object):
         return os.path.join(real_dir, name)
 
     def owner(self, uid):
-        if uid not in self._users:
-            try:
-                self._users[uid] = pwd.getpwuid(uid).pw_name
-            except KeyError:
-                self._users[uid] = str(uid)
-        return self._users[uid]
+        return self._name(self._users, uid, lambda: pwd.getpwuid(uid).pw_name)
 
     def group(self, gid):
-        if gid not in self._groups:
+        return self._name(self._groups, gid, lambda: grp.getgrgid(gid).gr_name)
+
+    @staticmethod
+    def _name(names, number, lookup):
+        """The name of a user or group id, looked up once; the number itself when it has none."""
+        if number not in names:
             try:
-                self._groups[gid] = grp.getgrgid(gid).gr_name
+                names[number] = lookup()
             except KeyError:
-                self._groups[gid] = str(gid)
-        return self._groups[gid]
+                names[number] = str(number)
+        return names[number]
 
 
 def _path_info(path, resolver):
