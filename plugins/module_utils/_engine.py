@@ -428,15 +428,24 @@ def plan_site(items, snapshot, conf_dir, nginx_plus=False, force=False, exclusiv
 
     for kind in KINDS:
         rendered = []
+        kept = []
         for item in items:
             if item.kind != kind:
                 continue
             text = None
             if item.model is not None:
-                payload, text = file_of(item.model.statements(), (item.kind, item.name))
-                rendered.append((text, payload))
+                # an item given exactly as in an earlier run of this code renders to the same text: taken from
+                # the controller's memo, with its parse (see _inspect.recall_rendered)
+                key = _inspect.render_key(item.kind, item.options)
+                text = _inspect.recall_rendered(key)
+                if text is None:
+                    payload, text = file_of(item.model.statements(), (item.kind, item.name))
+                    rendered.append((text, payload))
+                    kept.append((key, text))
             changes.append(FileChange(item.path, snapshot.before(item.path), text))
         _inspect.check_roundtrips(rendered)
+        for key, text in kept:
+            _inspect.keep_rendered(key, text)
 
     vhosts = [item for item in items if item.kind == 'vhost' and item.model is not None]
     map_path = None

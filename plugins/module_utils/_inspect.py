@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 
 from ansible_collections.balancer.nginx.plugins.module_utils import _options as o, _render
@@ -41,6 +42,22 @@ _DISK_CACHE = {'path': None, 'used': set(), 'new': 0}
 _BUILT_KEYS = set()
 PARSE_CACHE_MAX_TEXT = 1 << 20     # a bigger text is parsed each time, never stored
 PARSE_CACHE_FILES = 256            # cache files kept in a directory (one a proxy), the oldest removed first
+# The render memo (see recall_rendered): what the file of use_parse_cache held for this code, and what this run
+# rendered or took from it (kept in the file for the next run).
+_RENDERED = {}
+_RENDER_USED = {}
+_CODE = []
+try:    # what Ansible (2.19 and later) hands an action: the same values, tagged with where they came from
+    from ansible.module_utils._internal._datatag import (
+        _AnsibleTaggedDict, _AnsibleTaggedFloat, _AnsibleTaggedInt, _AnsibleTaggedList, _AnsibleTaggedStr)
+except ImportError:
+    _TAGGED = ((), (), ())
+else:
+    _TAGGED = ((_AnsibleTaggedDict,), (_AnsibleTaggedList,), (_AnsibleTaggedStr, _AnsibleTaggedInt, _AnsibleTaggedFloat))
+# Exact types whose repr is that of the built-in type (a subclass such as a lazy container is none of them).
+_PLAIN_DICTS = frozenset((dict,) + _TAGGED[0])
+_PLAIN_LISTS = frozenset((list,) + _TAGGED[1])
+_PLAIN_LEAVES = frozenset((str, int, float, bool, type(None)) + _TAGGED[2])
 
 
 def _cache_stamp():
@@ -56,6 +73,8 @@ def use_parse_cache(path):
     bytes is reused.  A missing, unreadable or foreign file is ignored.
     """
     _DISK_CACHE.update(path=path, used=set(), new=0)
+    _RENDERED.clear()
+    _RENDER_USED.clear()
     if path is None:
         return 0
     try:
@@ -71,6 +90,12 @@ def use_parse_cache(path):
         if isinstance(parsed, list) and key not in _PARSE_CACHE and len(_PARSE_CACHE) < _PARSE_CACHE_LIMIT:
             _PARSE_CACHE[key] = (parsed, [])
             loaded += 1
+    rendered = data.get('rendered')
+    code = _code_stamp()
+    if code is not None and isinstance(rendered, dict) and rendered.get('code') == code:
+        items = rendered.get('items')
+        _RENDERED.update((k, v) for k, v in (items.items() if isinstance(items, dict) else ())
+                         if isinstance(v, str))
     return loaded
 
 
@@ -89,8 +114,16 @@ def save_parse_cache():
     path = _DISK_CACHE['path']
     if path is None or not _DISK_CACHE['new']:
         return False
-    entries = dict((k, _PARSE_CACHE[k][0]) for k in _DISK_CACHE['used']
-                   if k in _PARSE_CACHE and not _PARSE_CACHE[k][1] and k not in _BUILT_KEYS)
+    # the rendered files of the memo are kept with their parse: the next run that takes a text from the memo
+    # takes its parse from here
+    remembered = set(_text_key(text) for text in _RENDER_USED.values())
+    entries = dict((k, _PARSE_CACHE[k][0]) for k in _DISK_CACHE['used'] | remembered
+                   if k in _PARSE_CACHE and not _PARSE_CACHE[k][1] and (k not in _BUILT_KEYS or k in remembered))
+    data = dict(_cache_stamp(), entries=entries)
+    code = _code_stamp()
+    if code is not None and _RENDER_USED:
+        data['rendered'] = {'code': code, 'items': dict((k, v) for k, v in _RENDER_USED.items()
+                                                         if _text_key(v) in entries)}
     _DISK_CACHE.update(used=set(), new=0)
     directory = os.path.dirname(path)
     temporary = None
@@ -98,7 +131,7 @@ def save_parse_cache():
         os.makedirs(directory, mode=0o700, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix='.parse-', suffix='.tmp', dir=directory)
         with os.fdopen(fd, 'w') as handle:
-            json.dump(dict(_cache_stamp(), entries=entries), handle, separators=(',', ':'))
+            json.dump(data, handle, separators=(',', ':'))
         os.replace(temporary, path)
         temporary = None
         files = sorted((e for e in os.scandir(directory) if e.name.endswith('.json')),
@@ -116,12 +149,85 @@ def save_parse_cache():
     return True
 
 
+def _text_key(text):
+    return hashlib.sha1(text.encode('utf-8', 'surrogateescape')).hexdigest()
+
+
+def _code_stamp():
+    """SHA-1 of this engine's source files and the Python that runs them, or None when they cannot be read.
+
+    What an item renders to depends on nothing else (and on crossplane, in the cache file's own stamp): a memo
+    written by other code is never used.
+    """
+    if not _CODE:
+        digest = hashlib.sha1(repr(sys.version_info[:3]).encode('ascii'))
+        try:
+            directory = os.path.dirname(os.path.abspath(__file__))
+            for name in sorted(os.listdir(directory)):
+                if name.endswith('.py'):
+                    with open(os.path.join(directory, name), 'rb') as handle:
+                        digest.update(name.encode('utf-8') + b'\0' + handle.read() + b'\0')
+            _CODE.append(digest.hexdigest())
+        except (OSError, NameError):
+            _CODE.append(None)
+    return _CODE[0]
+
+
+def _is_plain(value):
+    """True when ``value`` is made of dicts with string keys, lists, strings, numbers, booleans and None only
+    (exact types, or Ansible's tagged ones, whose ``repr`` is the built-in one: ``repr`` then tells any two
+    different values apart)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind in _PLAIN_DICTS:
+            for key, inner in item.items():
+                if not isinstance(key, str) or type(key) not in _PLAIN_LEAVES:
+                    return False
+                stack.append(inner)
+        elif kind in _PLAIN_LISTS:
+            stack.extend(item)
+        elif kind not in _PLAIN_LEAVES:
+            return False
+    return True
+
+
+def render_key(kind, options):
+    """The memo key of an item: its kind and options exactly as given, or None (no memo) when the file of
+    ``use_parse_cache`` is not in use or the options are not plain data."""
+    if _DISK_CACHE['path'] is None or _code_stamp() is None or not _is_plain(options):
+        return None
+    return hashlib.sha1(repr((kind, options)).encode('utf-8', 'surrogateescape')).hexdigest()
+
+
+def recall_rendered(key):
+    """The text an item with memo key ``key`` rendered to in an earlier run of the same code, or None.
+
+    Only a text whose parse the cache file holds too is given (the run then neither renders nor parses it); the
+    rendering is a function of the item's options and this code alone (``_code_stamp``), both in the key.
+    """
+    text = _RENDERED.get(key) if key is not None else None
+    if text is None or _text_key(text) not in _PARSE_CACHE:
+        return None
+    _RENDER_USED[key] = text
+    return text
+
+
+def keep_rendered(key, text):
+    """Remember the text an item rendered to (after its round trip was checked), for the next run."""
+    if key is None or _DISK_CACHE['path'] is None:
+        return
+    _DISK_CACHE['new'] += 1     # rendered: the memo did not give it (new, or its parse was missing)
+    _RENDER_USED[key] = text
+
+
 def _parse_texts(texts):
     """``{path: text}`` -> ``{path: (parsed statements, errors)}``, parsing each distinct text once."""
     result = {}
     todo = {}
     for path, text in texts.items():
-        key = hashlib.sha1(text.encode('utf-8', 'surrogateescape')).hexdigest()
+        key = _text_key(text)
         if len(text) <= PARSE_CACHE_MAX_TEXT:
             _DISK_CACHE['used'].add(key)
         if key in _PARSE_CACHE:
@@ -492,7 +598,7 @@ def remember_built(text, payload):
     form = _render.parsed_form(payload)
     if form is None or len(text) > PARSE_CACHE_MAX_TEXT:
         return
-    key = hashlib.sha1(text.encode('utf-8', 'surrogateescape')).hexdigest()
+    key = _text_key(text)
     if key not in _PARSE_CACHE:
         if len(_PARSE_CACHE) >= _PARSE_CACHE_LIMIT:
             _clear_parse_cache()

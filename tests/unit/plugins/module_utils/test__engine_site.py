@@ -1385,3 +1385,186 @@ def test_a_stream_file_nginx_never_reads_is_refused():
         'stream_proxies[0].path: /srv/pg.conf is not included by /etc/nginx/nginx.conf, so Nginx would never read '
         'it; write it into a directory that the stream block includes (stream_conf_dir), or add '
         '"include /srv/*.conf;" inside stream {}.')
+
+
+# --------------------------------------------------------------------------
+# the render memo: an item given as in an earlier run of the same code is neither rendered nor parsed again
+# --------------------------------------------------------------------------
+
+MEMO_SITE = dict(
+    log_formats=[{'name': 'upstream_debug'}],
+    upstreams=[up('app', '10.0.0.1:80', '10.0.0.2:80', keepalive=16), up('chat', '10.0.1.1:80', method='ip_hash')],
+    vhosts=[{'name': 'shop', 'upstream': 'app', 'access_log': {'path': '/var/log/nginx/shop.log',
+                                                               'format': 'upstream_debug'}},
+            {'name': 'chat', 'locations': [{'path': '/', 'upstream': 'chat', 'websocket': True}]}])
+
+
+@pytest.fixture
+def new_run(monkeypatch, tmp_path):
+    """``start()`` begins a run in a new process (nothing in memory, the cache file on disk); ``finish()`` saves."""
+    from ansible_collections.balancer.nginx.plugins.module_utils import _inspect
+    path = str(tmp_path / 'cache' / 'proxy.json')
+
+    class Run(object):
+        inspect = _inspect
+        file = path
+
+        @staticmethod
+        def start():
+            for name in ('_PARSE_CACHE', '_RENDERED', '_RENDER_USED'):
+                monkeypatch.setattr(_inspect, name, {})
+            monkeypatch.setattr(_inspect, '_BUILT_KEYS', set())
+            _inspect.use_parse_cache(path)
+
+        @staticmethod
+        def finish():
+            saved = _inspect.save_parse_cache()
+            _inspect.use_parse_cache(None)
+            return saved
+
+    yield Run
+    _inspect.use_parse_cache(None)
+
+
+def counting(monkeypatch):
+    """Count the renders and crossplane parses of what follows."""
+    from ansible_collections.balancer.nginx.plugins.module_utils import _render
+    calls = {'render': 0, 'parse': 0}
+    payload, parse = _render.file_payload, _render.crossplane.parse
+
+    def render(*a, **k):
+        calls['render'] += 1
+        return payload(*a, **k)
+
+    def parsed(*a, **k):
+        calls['parse'] += 1
+        return parse(*a, **k)
+    monkeypatch.setattr(_render, 'file_payload', render)
+    monkeypatch.setattr(_render.crossplane, 'parse', parsed)
+    return calls
+
+
+def test_a_second_run_takes_every_rendered_file_from_the_memo(new_run, monkeypatch):
+    new_run.start()
+    first = files_of(plan(**MEMO_SITE))
+    assert new_run.finish() is True
+    new_run.start()
+    calls = counting(monkeypatch)
+    second = plan(**MEMO_SITE)
+    assert files_of(second) == first
+    # only the websocket map (not an item of the call) is rendered; nginx.conf's parse is in the file too
+    assert calls == {'render': 1, 'parse': 0}
+    assert second.warnings == []
+    assert new_run.finish() is False        # nothing new to keep
+
+
+def test_the_same_files_as_an_earlier_run_of_the_proxy_change_nothing(new_run):
+    new_run.start()
+    first = files_of(plan(**MEMO_SITE))
+    new_run.finish()
+    new_run.start()
+    current = dict((path, {'exists': True, 'content': text.encode('utf-8')}) for path, text in first.items())
+    files = dict((path, text) for path, text in first.items())
+    again = plan(snapshot(files=files, current=current), **MEMO_SITE)
+    assert again.changed is False
+
+
+def test_only_the_item_given_otherwise_is_rendered_again(new_run, monkeypatch):
+    new_run.start()
+    plan(**MEMO_SITE)
+    new_run.finish()
+    new_run.start()
+    calls = counting(monkeypatch)
+    other = dict(MEMO_SITE, upstreams=[up('app', '10.0.0.1:80', '10.0.0.2:80', keepalive=32),
+                                       MEMO_SITE['upstreams'][1]])
+    files = files_of(plan(**other))
+    assert 'keepalive 32;' in files[CD + '/app.conf']
+    assert calls['render'] == 2             # app and the websocket map
+    assert new_run.finish() is True
+    new_run.start()
+    calls = counting(monkeypatch)
+    assert files_of(plan(**other)) == files
+    assert calls['render'] == 1
+
+
+@pytest.mark.parametrize('one, other', [
+    (1, True), (1, 1.0), (1, '1'), ({'a': 1}, {'b': 1}), ([1, 2], [2, 1]),
+    ({'a': 1, 'b': 2}, {'b': 2, 'a': 1}),      # the order is kept: two keys, never one for two renders
+])
+def test_memo_keys_tell_values_apart(new_run, one, other):
+    new_run.start()
+    key = new_run.inspect.render_key('upstream', {'name': 'app', 'x': one})
+    assert key is not None
+    assert key != new_run.inspect.render_key('upstream', {'name': 'app', 'x': other})
+    assert key != new_run.inspect.render_key('vhost', {'name': 'app', 'x': one})
+
+
+@pytest.mark.parametrize('value', [(1, 2), {1: 'a'}, object(), b'bytes', {'a': [set()]}])
+def test_no_memo_for_what_is_not_plain_data(new_run, value):
+    new_run.start()
+    assert new_run.inspect.render_key('upstream', {'name': 'app', 'x': value}) is None
+
+
+def test_no_memo_without_a_cache_file():
+    from ansible_collections.balancer.nginx.plugins.module_utils import _inspect
+    _inspect.use_parse_cache(None)
+    assert _inspect.render_key('upstream', {'name': 'app'}) is None
+
+
+def test_ansible_tagged_values_have_the_key_of_the_plain_ones(new_run):
+    datatag = pytest.importorskip('ansible.module_utils._internal._datatag')
+    tags = pytest.importorskip('ansible._internal._datatag._tags')
+    origin = tags.Origin(path='/inventory/group_vars/all.yml', line_num=3)
+    plain = {'name': 'app', 'servers': [{'address': '10.0.0.1:80', 'weight': 2}]}
+    tagged = origin.tag({'name': origin.tag('app'),
+                         'servers': origin.tag([origin.tag({'address': origin.tag('10.0.0.1:80'),
+                                                            'weight': origin.tag(2)})])})
+    assert type(tagged['name']) is datatag._AnsibleTaggedStr
+    new_run.start()
+    assert new_run.inspect.render_key('upstream', tagged) == new_run.inspect.render_key('upstream', plain)
+
+
+def test_a_memo_of_other_code_is_not_used(new_run, monkeypatch):
+    new_run.start()
+    first = files_of(plan(**MEMO_SITE))
+    new_run.finish()
+    monkeypatch.setattr(new_run.inspect, '_CODE', ['the stamp of another version'])
+    new_run.start()
+    calls = counting(monkeypatch)
+    assert files_of(plan(**MEMO_SITE)) == first
+    assert calls['render'] == 6             # five items and the websocket map
+
+
+def test_a_remembered_text_without_its_parse_is_rendered_again(new_run, monkeypatch):
+    import hashlib
+    import json
+    new_run.start()
+    first = files_of(plan(**MEMO_SITE))
+    new_run.finish()
+    with open(new_run.file) as handle:
+        data = json.load(handle)
+    app = hashlib.sha1(first[CD + '/app.conf'].encode('utf-8')).hexdigest()
+    assert app in data['entries'] and first[CD + '/app.conf'] in data['rendered']['items'].values()
+    del data['entries'][app]
+    with open(new_run.file, 'w') as handle:
+        json.dump(data, handle)
+    new_run.start()
+    calls = counting(monkeypatch)
+    assert files_of(plan(**MEMO_SITE)) == first
+    assert calls['render'] == 2             # app and the websocket map
+    assert new_run.finish() is True         # and its parse is kept again
+    with open(new_run.file) as handle:
+        assert app in json.load(handle)['entries']
+
+
+def test_a_failed_round_trip_is_not_remembered(new_run, monkeypatch):
+    from ansible_collections.balancer.nginx.plugins.module_utils import _inspect
+    new_run.start()
+
+    def refuse(rendered):
+        if rendered:
+            raise ModelError('content', 'the rendered file parses back to something else than the model', 'x')
+    monkeypatch.setattr(_inspect, 'check_roundtrips', refuse)
+    with pytest.raises(ModelError):
+        plan(**MEMO_SITE)
+    assert _inspect._RENDER_USED == {}
