@@ -14,6 +14,8 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
+import time
 
 # First line of every file the collection writes; files without it are never touched.
 MANAGED_HEADER = '# Managed by balancer.nginx (Ansible collection): changes made by hand are overwritten.'
@@ -85,6 +87,55 @@ def run(binary, args, timeout=DEFAULT_TIMEOUT):
         _kill(process)
         raise
     return process.returncode, out, err
+
+
+class Running(object):
+    """``binary args`` started now, in a session of its own, while the caller goes on with other work.
+
+    Its output goes to unnamed temporary files, not pipes, so that Nginx never waits for a reader (``nginx -T``
+    writes the whole configuration). ``wait`` gives ``(rc, stdout bytes, stderr bytes)`` within ``timeout``
+    seconds of the start, or kills the session and raises :class:`NginxTimeout`; ``stop`` kills it when the
+    caller gives up before waiting.
+    """
+
+    def __init__(self, binary, args, timeout=DEFAULT_TIMEOUT):
+        self.args = list(args)
+        self.timeout = timeout
+        self.outputs = (tempfile.TemporaryFile(), tempfile.TemporaryFile())
+        try:
+            self.deadline = time.monotonic() + timeout
+            self.process = subprocess.Popen([binary] + self.args, stdin=subprocess.DEVNULL, stdout=self.outputs[0],
+                                            stderr=self.outputs[1], start_new_session=True)
+        except BaseException:
+            self._close()
+            raise
+
+    def _close(self):
+        for handle in self.outputs:
+            handle.close()
+
+    def wait(self):
+        try:
+            self.process.wait(timeout=max(0.0, self.deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise NginxTimeout(self.args, self.timeout)
+        except BaseException:
+            self.stop()
+            raise
+        out, err = [self._read(handle) for handle in self.outputs]
+        self._close()
+        return self.process.returncode, out, err
+
+    @staticmethod
+    def _read(handle):
+        handle.seek(0)
+        return handle.read()
+
+    def stop(self):
+        if self.process.returncode is None:
+            _kill(self.process)
+        self._close()
 
 
 def text(data):

@@ -212,9 +212,9 @@ def _as_text(path):
     return path.encode('utf-8', 'surrogateescape').decode(ENCODING)
 
 
-def _dump(binary, nginx_conf, timeout, resolver):
-    """``(config result, [paths read])``: what ``nginx -T`` read, or the files themselves when it fails."""
-    rc, out, err = _nginx.run(binary, ['-T', '-c', nginx_conf], timeout)
+def _dump(running, nginx_conf, resolver):
+    """``(config result, [paths read])``: what ``nginx -T`` (``running``) read, or the files themselves when it fails."""
+    rc, out, err = running.wait()
     files = _nginx.split_dump(out.decode(ENCODING)) if rc == 0 else {}
     if files:
         config = {'ok': True, 'source': 'nginx -T', 'error': None}
@@ -259,20 +259,26 @@ def main():
                                      'the nginx executable.' % (params['nginx_binary'], rc, version_output),
                                  **result)
             result['nginx'].update(info.as_dict())
-            resolver = Resolver()
-            result['paths'] = dict((p, _path_info(p, resolver)) for p in params['_paths'])
-            result['dirs'] = dict((d, _dir_info(d)) for d in params['_dirs'])
-            read_files = list(params['_paths'])
-            read_dirs = set(params['_dirs']) | set(os.path.dirname(p) for p in params['_paths'])
-            if params['_dump']:
-                if not os.path.isfile(params['nginx_conf']):
-                    module.fail_json(msg='nginx_conf: %r does not exist on the host; give the path of the main '
-                                         'Nginx configuration file.' % params['nginx_conf'], **result)
-                result['config'], dumped = _dump(binary, params['nginx_conf'], timeout, resolver)
-                if params['_once']:
-                    _once(result['paths'], result['config']['files'])
-                read_files.extend(dumped)
-                read_dirs.update(os.path.dirname(p) for p in dumped)
+            if params['_dump'] and not os.path.isfile(params['nginx_conf']):
+                module.fail_json(msg='nginx_conf: %r does not exist on the host; give the path of the main '
+                                     'Nginx configuration file.' % params['nginx_conf'], **result)
+            # nginx -T (a whole test of the configuration) runs while the files are read
+            dumping = _nginx.Running(binary, ['-T', '-c', params['nginx_conf']], timeout) if params['_dump'] else None
+            try:
+                resolver = Resolver()
+                result['paths'] = dict((p, _path_info(p, resolver)) for p in params['_paths'])
+                result['dirs'] = dict((d, _dir_info(d)) for d in params['_dirs'])
+                read_files = list(params['_paths'])
+                read_dirs = set(params['_dirs']) | set(os.path.dirname(p) for p in params['_paths'])
+                if dumping is not None:
+                    result['config'], dumped = _dump(dumping, params['nginx_conf'], resolver)
+                    if params['_once']:
+                        _once(result['paths'], result['config']['files'])
+                    read_files.extend(dumped)
+                    read_dirs.update(os.path.dirname(p) for p in dumped)
+            finally:
+                if dumping is not None:
+                    dumping.stop()      # already over, unless reading the files failed
             result['read_set'] = _commit.read_set(sorted(set(read_files)), sorted(read_dirs))
     except _commit.Busy as exc:
         module.fail_json(msg=str(exc) + '.', **result)

@@ -407,10 +407,55 @@ def test_run_timeout_kills_nginx_and_what_it_started(tmp_path):
     assert exc.value.timeout == 1
     child = int(pids.read_text())
     # the background sleep was in nginx's session: killed with it (a zombie at most, until init reaps it)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and alive(child):
+    assert gone(child)
+
+
+def test_running_gives_the_whole_output_of_a_call_nobody_reads_meanwhile(tmp_path):
+    # 2 MB on stdout: through a pipe Nginx would wait for a reader; to a file it finishes on its own
+    exe = stub(tmp_path, 'head -c 2000000 /dev/zero\necho oops >&2\nexit 3\n')
+    running = _nginx.Running(exe, ['-T'], 10)
+    deadline = time.monotonic() + 10
+    while running.process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not alive(child)
+    assert running.process.returncode == 3      # over before anything was read
+    rc, out, err = running.wait()
+    assert (rc, len(out), out.count(b'\0'), err) == (3, 2000000, 2000000, b'oops\n')
+
+
+def test_running_times_out_from_its_start_and_kills_the_session(tmp_path):
+    pids = tmp_path / 'pids'
+    exe = stub(tmp_path, 'sleep 30 &\necho $! > %s\nsleep 30\n' % pids)
+    started = time.monotonic()
+    running = _nginx.Running(exe, ['-T', '-c', '/etc/nginx/nginx.conf'], 2)
+    time.sleep(1)
+    with pytest.raises(_nginx.NginxTimeout) as exc:
+        running.wait()
+    assert 1.8 < time.monotonic() - started < 10
+    assert str(exc.value).startswith('nginx_timeout: "nginx -T -c /etc/nginx/nginx.conf" did not finish within 2 s')
+    child = int(pids.read_text())
+    assert gone(child)
+
+
+def test_running_stopped_before_waiting_leaves_nothing_behind(tmp_path):
+    pids = tmp_path / 'pids'
+    exe = stub(tmp_path, 'echo $$ > %s\nsleep 30\n' % pids)
+    running = _nginx.Running(exe, [], 60)
+    deadline = time.monotonic() + 5
+    while not pids.exists() or not pids.read_text().strip():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    running.stop()
+    assert running.process.returncode is not None
+    assert all(handle.closed for handle in running.outputs)
+    assert gone(int(pids.read_text()))
+
+
+def gone(pid, within=5):
+    """The process ``pid`` is over (a zombie at most) within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and alive(pid):
+        time.sleep(0.05)
+    return not alive(pid)
 
 
 def alive(pid):

@@ -16,6 +16,8 @@ import json
 import os
 import pwd
 
+import time
+
 import pytest
 
 from ansible_collections.balancer.nginx.plugins.module_utils import _commit
@@ -192,6 +194,21 @@ def test_a_hanging_nginx_is_stopped(run_module, tmp_path):
     assert failed
     assert result['msg'] == ('nginx_timeout: "nginx -V" did not finish within 1 s and was stopped; find out why '
                              'Nginx hangs (a name lookup or a file on a slow mount?) or raise nginx_timeout.')
+
+
+def test_a_hanging_nginx_dump_is_stopped(run_module, tmp_path):
+    binary = tmp_path / 'nginx'
+    binary.write_text('#!/bin/sh\ncase "$1" in -V) echo "nginx version: nginx/1.22.1" >&2 ;; *) sleep 30 ;; esac\n')
+    binary.chmod(0o755)
+    (tmp_path / 'nginx.conf').write_text('events {}\n')
+    started = time.monotonic()
+    result, failed = run_module(snapshot, {'nginx_binary': str(binary), 'nginx_conf': str(tmp_path / 'nginx.conf'),
+                                           'nginx_timeout': 1, '_paths': [str(tmp_path / 'conf.d' / 'app.conf')]})
+    assert failed
+    assert time.monotonic() - started < 10
+    assert result['msg'] == ('nginx_timeout: "nginx -T -c %s" did not finish within 1 s and was stopped; find out '
+                             'why Nginx hangs (a name lookup or a file on a slow mount?) or raise nginx_timeout.'
+                             % (tmp_path / 'nginx.conf'))
 
 
 def test_a_busy_proxy(run_module, tmp_path, monkeypatch):
