@@ -122,8 +122,8 @@ def save_parse_cache():
     data = dict(_cache_stamp(), entries=entries)
     code = _code_stamp()
     if code is not None and _RENDER_USED:
-        data['rendered'] = {'code': code, 'items': dict((k, v) for k, v in _RENDER_USED.items()
-                                                         if _text_key(v) in entries)}
+        items = dict((k, v) for k, v in _RENDER_USED.items() if _text_key(v) in entries)
+        data['rendered'] = {'code': code, 'items': items}
     _DISK_CACHE.update(used=set(), new=0)
     directory = os.path.dirname(path)
     temporary = None
