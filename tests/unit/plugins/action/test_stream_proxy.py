@@ -11,16 +11,16 @@ would.  The tests assert what is sent to each, nginx.conf's one edit included.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-from unittest.mock import MagicMock
 
 import pytest
 
 from ansible.errors import AnsibleActionFail
-from ansible.playbook.task import Task
 
 from ansible_collections.balancer.nginx.plugins.action.stream_proxy import ActionModule
+from ansible_collections.balancer.nginx.tests.unit.canned_proxy import CannedProxy
+from ansible_collections.balancer.nginx.tests.unit.canned_proxy import make_action as canned_make_action
+from ansible_collections.balancer.nginx.tests.unit.canned_proxy import run_action
 
 NGINX_CONF = '/etc/nginx/nginx.conf'
 SD = '/etc/nginx/stream.d'
@@ -65,75 +65,22 @@ def sha1(text):
     return hashlib.sha1(text.encode('utf-8')).hexdigest()
 
 
-class Proxy(object):
-    """Canned answers of the two modules, and a record of every call."""
+class Proxy(CannedProxy):
+    """The canned proxy of this module's tests: Debian's nginx -V, the stream module loaded by MODULES."""
 
     def __init__(self, main=MAIN, current=None, extra_files=None, version_output=NGINX_V, commit_result=None):
-        self.main = main
-        self.current = dict(current or {})      # path -> bytes, besides nginx.conf
-        self.extra_files = dict(MODULES if extra_files is None else extra_files)
-        self.version_output = version_output
-        self.commit_result = commit_result
-        self.calls = []
-
-    def bytes_of(self, path):
-        if path == NGINX_CONF:
-            return self.main.encode('utf-8')
-        return self.current.get(path)
-
-    def __call__(self, module_name=None, module_args=None, task_vars=None, **kwargs):
-        self.calls.append((module_name, module_args, task_vars))
-        if module_name == 'balancer.nginx.snapshot':
-            paths = {}
-            for path in module_args['_paths']:
-                data = self.bytes_of(path)
-                paths[path] = {'exists': data is not None,
-                               'content_b64': None if data is None else base64.b64encode(data).decode('ascii'),
-                               'sha1': None if data is None else hashlib.sha1(data).hexdigest()}
-            files = {NGINX_CONF: self.main}
-            files.update(self.extra_files)
-            files.update((path, data.decode('latin-1')) for path, data in self.current.items())
-            return {'changed': False,
-                    'nginx': {'version': '1.22.1', 'plus': False, 'output': self.version_output},
-                    'config': {'ok': True, 'source': 'nginx -T', 'files': files, 'error': None,
-                               'encoding': 'latin-1', 'real': {}},
-                    'paths': paths, 'dirs': {}, 'read_set': READ_SET, 'recovered': []}
-        if module_name == 'balancer.nginx.commit':
-            if self.commit_result is not None:
-                return self.commit_result
-            return {'changed': True, 'nginx_test': {'ok': True, 'output': ''}, 'recovered': [],
-                    'files': [{'path': f['path'], 'changed': True, 'state': f['state'], 'backup_file': None}
-                              for f in module_args['files']]}
-        raise AssertionError('unexpected module %s' % module_name)
-
-    def modules(self):
-        return [name for name, args, task_vars in self.calls]
-
-    def args_of(self, module_name):
-        found = [args for name, args, task_vars in self.calls if name == module_name]
-        assert len(found) == 1, self.calls
-        return found[0]
+        super(Proxy, self).__init__(main, NGINX_CONF, READ_SET, current=current,
+                                    extra_files=MODULES if extra_files is None else extra_files,
+                                    version_output=version_output, commit_result=commit_result)
 
 
 def make_action(args, proxy, check_mode=False, diff=False):
-    task = MagicMock(Task)
-    task.args = dict(args)
-    task.action = 'balancer.nginx.stream_proxy'
-    task.async_val = 0
-    task.check_mode = check_mode
-    task.diff = diff
-    connection = MagicMock()
-    connection._shell.tmpdir = '/tmp/ansible-remote'
-    action = ActionModule(task, connection, MagicMock(), loader=MagicMock(), templar=MagicMock(),
-                          shared_loader_obj=MagicMock())
-    action._execute_module = proxy
-    return action
+    return canned_make_action(ActionModule, 'balancer.nginx.stream_proxy', args, proxy, check_mode, diff)
 
 
 def run(args=None, proxy=None, check_mode=False, diff=False):
-    proxy = proxy if proxy is not None else Proxy()
-    result = make_action(ARGS if args is None else args, proxy, check_mode, diff).run(task_vars=dict(TASK_VARS))
-    return result, proxy
+    return run_action(ActionModule, 'balancer.nginx.stream_proxy', ARGS if args is None else args,
+                      Proxy() if proxy is None else proxy, TASK_VARS, check_mode, diff)
 
 
 def refused(args, proxy=None):

@@ -11,16 +11,16 @@ assert what is sent to each.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-from unittest.mock import MagicMock
 
 import pytest
 
 from ansible.errors import AnsibleActionFail
-from ansible.playbook.task import Task
 
 from ansible_collections.balancer.nginx.plugins.action.upstream import ActionModule
+from ansible_collections.balancer.nginx.tests.unit.canned_proxy import CannedProxy
+from ansible_collections.balancer.nginx.tests.unit.canned_proxy import make_action as canned_make_action
+from ansible_collections.balancer.nginx.tests.unit.canned_proxy import run_action
 
 NGINX_CONF = '/etc/nginx/nginx.conf'
 APP_PATH = '/etc/nginx/conf.d/app.conf'
@@ -65,80 +65,23 @@ def latin1(data):
     return data.decode('latin-1')
 
 
-class Proxy(object):
-    """Canned answers of the two modules, and a record of every call."""
+class Proxy(CannedProxy):
+    """The canned proxy of this module's tests: nginx.conf is MAIN."""
 
     def __init__(self, current=None, version='1.22.1', plus=False, commit_result=None, extra_files=None,
                  config_ok=True, config_error=None, recovered=None):
-        self.current = dict(current or {})      # path -> bytes on the proxy
-        self.version = version
-        self.plus = plus
-        self.commit_result = commit_result
-        self.extra_files = dict(extra_files or {})
-        self.config_ok = config_ok
-        self.config_error = config_error
-        self.recovered = list(recovered or [])
-        self.calls = []
-
-    def files(self):
-        files = {NGINX_CONF: MAIN}
-        files.update(self.extra_files)
-        for path, data in self.current.items():
-            files[path] = latin1(data)
-        return files
-
-    def __call__(self, module_name=None, module_args=None, task_vars=None, **kwargs):
-        self.calls.append((module_name, module_args, task_vars))
-        if module_name == 'balancer.nginx.snapshot':
-            paths = {}
-            for path in module_args['_paths']:
-                data = self.current.get(path)
-                paths[path] = {'exists': data is not None,
-                               'content_b64': None if data is None else base64.b64encode(data).decode('ascii'),
-                               'sha1': None if data is None else hashlib.sha1(data).hexdigest()}
-            return {'changed': False,
-                    'nginx': {'version': self.version, 'plus': self.plus,
-                              'output': 'nginx version: nginx/%s' % self.version},
-                    'config': {'ok': self.config_ok, 'source': 'nginx -T' if self.config_ok else 'files',
-                               'files': self.files(), 'error': self.config_error, 'encoding': 'latin-1',
-                               'real': {}},
-                    'paths': paths, 'dirs': {}, 'read_set': READ_SET, 'recovered': self.recovered}
-        if module_name == 'balancer.nginx.commit':
-            if self.commit_result is not None:
-                return self.commit_result
-            return {'changed': True, 'nginx_test': {'ok': True, 'output': ''}, 'recovered': [],
-                    'files': [{'path': f['path'], 'changed': True, 'state': f['state'], 'backup_file': None}
-                              for f in module_args['files']]}
-        raise AssertionError('unexpected module %s' % module_name)
-
-    def modules(self):
-        return [name for name, args, task_vars in self.calls]
-
-    def args_of(self, module_name):
-        found = [args for name, args, task_vars in self.calls if name == module_name]
-        assert len(found) == 1, self.calls
-        return found[0]
+        super(Proxy, self).__init__(MAIN, NGINX_CONF, READ_SET, current=current, extra_files=extra_files,
+                                    version=version, plus=plus, config_ok=config_ok, config_error=config_error,
+                                    recovered=recovered, commit_result=commit_result)
 
 
 def make_action(args, proxy, check_mode=False, diff=False):
-    task = MagicMock(Task)
-    task.args = dict(args)
-    task.action = 'balancer.nginx.upstream'
-    task.async_val = 0
-    task.check_mode = check_mode
-    task.diff = diff
-    connection = MagicMock()
-    connection._shell.tmpdir = '/tmp/ansible-remote'
-    action = ActionModule(task, connection, MagicMock(), loader=MagicMock(), templar=MagicMock(),
-                          shared_loader_obj=MagicMock())
-    action._execute_module = proxy
-    return action
+    return canned_make_action(ActionModule, 'balancer.nginx.upstream', args, proxy, check_mode, diff)
 
 
 def run(args=None, proxy=None, check_mode=False, diff=False):
-    proxy = proxy if proxy is not None else Proxy()
-    result = make_action(ARGS if args is None else args, proxy, check_mode, diff).run(task_vars=dict(TASK_VARS))
-    return result, proxy
+    return run_action(ActionModule, 'balancer.nginx.upstream', ARGS if args is None else args,
+                      Proxy() if proxy is None else proxy, TASK_VARS, check_mode, diff)
 
 
 SNAPSHOT_ARGS = {'nginx_binary': 'nginx', 'nginx_conf': NGINX_CONF, 'nginx_timeout': 60, '_paths': [APP_PATH],

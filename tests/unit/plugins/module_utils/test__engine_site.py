@@ -1475,8 +1475,8 @@ def test_only_the_item_given_otherwise_is_rendered_again(new_run, monkeypatch):
     new_run.finish()
     new_run.start()
     calls = counting(monkeypatch)
-    other = dict(MEMO_SITE, upstreams=[up('app', '10.0.0.1:80', '10.0.0.2:80', keepalive=32),
-                                       MEMO_SITE['upstreams'][1]])
+    other = dict(MEMO_SITE)
+    other['upstreams'] = [up('app', '10.0.0.1:80', '10.0.0.2:80', keepalive=32), MEMO_SITE['upstreams'][1]]
     files = files_of(plan(**other))
     assert 'keepalive 32;' in files[CD + '/app.conf']
     assert calls['render'] == 2             # app and the websocket map
@@ -1519,7 +1519,7 @@ def test_ansible_tagged_values_have_the_key_of_the_plain_ones(new_run):
     tagged = origin.tag({'name': origin.tag('app'),
                          'servers': origin.tag([origin.tag({'address': origin.tag('10.0.0.1:80'),
                                                             'weight': origin.tag(2)})])})
-    assert type(tagged['name']) is datatag._AnsibleTaggedStr
+    assert isinstance(tagged['name'], datatag._AnsibleTaggedStr)
     new_run.start()
     assert new_run.inspect.render_key('upstream', tagged) == new_run.inspect.render_key('upstream', plain)
 
