@@ -23,6 +23,10 @@ from ansible_collections.balancer.nginx.plugins.module_utils._errors import Mode
 # Characters that would end an argument, open or close a block, start a
 # comment or a quoted string: Nginx syntax smuggled into a bare word.
 SYNTAX_CHARS = frozenset(';{}"\'#\\`')
+# the first character of a bare word that Nginx would read as syntax or as white space (a plain space allowed
+# or not): what check_syntax refuses
+_SYNTAX_OR_SPACE = re.compile('[%s \t\r\n\f\v]' % re.escape(''.join(sorted(SYNTAX_CHARS))))
+_SYNTAX_OR_TAB = re.compile('[%s\t\r\n\f\v]' % re.escape(''.join(sorted(SYNTAX_CHARS))))
 
 NAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$')
 _HOST_RE = re.compile(r'^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?(:(\d{1,5}))?$')
@@ -53,6 +57,8 @@ def check_printable(option: str, value: str, what: str) -> None:
     characters, ...) cannot be written into a quoted argument literally.  Both
     are refused, naming the option and the character.
     """
+    if value.isprintable():     # every character printable (the common case, in one C loop)
+        return
     for char in value:
         if char.isprintable():
             continue
@@ -80,12 +86,11 @@ def check_listen_values(option: str, values, what: str) -> None:
 
 def check_syntax(option: str, value: str, what: str, allow_space: bool = False) -> None:
     """A value Nginx reads as one bare word (a name, an address, a time): no syntax, no white space."""
-    for char in value:
-        if char in SYNTAX_CHARS or (char in ' \t\r\n\f\v' and not (allow_space and char == ' ')):
-            raise ModelError(
-                option,
-                'contains %r, which Nginx would read as syntax, not as part of %s' % (char, what),
-                'remove it', value=value)
+    found = (_SYNTAX_OR_TAB if allow_space else _SYNTAX_OR_SPACE).search(value)
+    if found is not None:
+        char = found.group()
+        raise ModelError(option, 'contains %r, which Nginx would read as syntax, not as part of %s' % (char, what),
+                         'remove it', value=value)
     check_printable(option, value, what)
 
 

@@ -15,6 +15,7 @@ import ast
 import sys
 
 import pytest
+from hypothesis import example, given, strategies as st
 
 from ansible_collections.balancer.nginx.plugins.module_utils import _values
 from ansible_collections.balancer.nginx.plugins.module_utils._errors import ModelError
@@ -361,3 +362,39 @@ def test_module_uses_only_the_standard_library():
     engine = 'ansible_collections.balancer.nginx.plugins.module_utils.'
     for name in imported_modules(_values):
         assert name.split('.')[0] in sys.stdlib_module_names or name == engine + '_errors', name
+
+
+# -- check_syntax and check_printable against the character-by-character rule they implement ----------------------
+
+def first_refused(value, allow_space):
+    """What check_syntax names, character by character: the first syntax or white-space character, or else the
+    first character that is not printable (None: the value is accepted)."""
+    for char in value:
+        if char in _values.SYNTAX_CHARS or (char in ' \t\r\n\f\v' and not (allow_space and char == ' ')):
+            return 'syntax', char
+    for char in value:
+        if not char.isprintable():
+            return 'printable', char
+    return None
+
+
+@given(st.text(alphabet=st.sampled_from(sorted(_values.SYNTAX_CHARS) + list(' \t\r\n\f\v\x00\x7f\xa0\u2028\u200b'))
+               | st.characters(), max_size=12), st.booleans())
+@example('abc', False)
+@example('a b', True)
+@example('a b', False)
+@example('a\u200bb;', False)
+@example('', False)
+def test_check_syntax_refuses_exactly_the_first_character_of_the_rule(value, allow_space):
+    expected = first_refused(value, allow_space)
+    try:
+        _values.check_syntax('opt', value, 'a word', allow_space=allow_space)
+    except ModelError as exc:
+        assert expected is not None
+        kind, char = expected
+        if kind == 'syntax':
+            assert 'contains %r, which Nginx would read as syntax' % char in str(exc)
+        else:
+            assert _values.describe_char(char) in str(exc)
+    else:
+        assert expected is None
