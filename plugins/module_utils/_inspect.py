@@ -116,7 +116,7 @@ def save_parse_cache():
         return False
     # the rendered files of the memo are kept with their parse: the next run that takes a text from the memo
     # takes its parse from here
-    remembered = set(_text_key(text) for text in _RENDER_USED.values())
+    remembered = set(_text_key(text) for text in _RENDER_USED.values() if len(text) <= PARSE_CACHE_MAX_TEXT)
     entries = dict((k, _PARSE_CACHE[k][0]) for k in _DISK_CACHE['used'] | remembered
                    if k in _PARSE_CACHE and not _PARSE_CACHE[k][1] and (k not in _BUILT_KEYS or k in remembered))
     data = dict(_cache_stamp(), entries=entries)

@@ -1568,3 +1568,15 @@ def test_a_failed_round_trip_is_not_remembered(new_run, monkeypatch):
     with pytest.raises(ModelError):
         plan(**MEMO_SITE)
     assert _inspect._RENDER_USED == {}
+
+
+def test_a_rendered_file_above_the_size_limit_is_not_kept(new_run, monkeypatch):
+    import json
+    monkeypatch.setattr(new_run.inspect, 'PARSE_CACHE_MAX_TEXT', 200)
+    new_run.start()
+    first = files_of(plan(**MEMO_SITE))
+    assert new_run.finish() is True
+    with open(new_run.file) as handle:
+        kept = json.load(handle)['rendered']['items'].values()
+    assert kept and all(len(text) <= 200 for text in kept)
+    assert any(len(text) > 200 for text in first.values())
