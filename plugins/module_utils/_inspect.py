@@ -58,6 +58,7 @@ else:
 _PLAIN_DICTS = frozenset((dict,) + _TAGGED[0])
 _PLAIN_LISTS = frozenset((list,) + _TAGGED[1])
 _PLAIN_LEAVES = frozenset((str, int, float, bool, type(None)) + _TAGGED[2])
+_PLAIN_KEYS = frozenset(kind for kind in _PLAIN_LEAVES if issubclass(kind, str))
 
 
 def _cache_stamp():
@@ -183,7 +184,7 @@ def _is_plain(value):
         kind = type(item)
         if kind in _PLAIN_DICTS:
             for key, inner in item.items():
-                if not isinstance(key, str) or type(key) not in _PLAIN_LEAVES:
+                if type(key) not in _PLAIN_KEYS:
                     return False
                 stack.append(inner)
         elif kind in _PLAIN_LISTS:
