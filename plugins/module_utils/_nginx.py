@@ -59,14 +59,23 @@ def require_binary(module, nginx_binary):
 
 
 def _kill(process):
+    """Kill ``process``'s whole session, reap it and close its pipes.
+
+    Never ``communicate`` again here: an interruption inside the first
+    ``communicate`` can leave the Popen half set up, and a second call then
+    fails with an AttributeError that would hide the interruption.
+    """
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except OSError:
         pass
     try:
-        process.communicate(timeout=5)
-    except (subprocess.TimeoutExpired, OSError, ValueError):
+        process.wait(timeout=5)
+    except (subprocess.TimeoutExpired, OSError):
         pass
+    for pipe in (process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 def run(binary, args, timeout=DEFAULT_TIMEOUT):

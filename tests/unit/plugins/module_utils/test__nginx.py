@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -485,6 +486,37 @@ def test_run_interrupted_while_waiting_kills_nginx(tmp_path):
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert not alive(int(pids.read_text()))
+
+
+def test_run_interrupted_before_communicate_has_set_up_still_kills_nginx_and_keeps_the_interruption(
+        tmp_path, monkeypatch):
+    # a signal handled at the very start of Popen.communicate leaves it marked as started with no output map: a
+    # second communicate would fail with an AttributeError; the interruption itself must come out, and Nginx die
+    pids = tmp_path / 'pids'
+    exe = stub(tmp_path, 'echo $$ > %s\nsleep 30\n' % pids)
+
+    class Stop(BaseException):
+        pass
+
+    original = subprocess.Popen._communicate
+    calls = []
+
+    def interrupted_once(self, *args, **kwargs):
+        calls.append(args)
+        if len(calls) > 1:
+            return original(self, *args, **kwargs)
+        deadline = time.monotonic() + 5
+        while not pids.exists() or not pids.read_text().strip():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        raise Stop()
+
+    monkeypatch.setattr(subprocess.Popen, '_communicate', interrupted_once)
+    started = time.monotonic()
+    with pytest.raises(Stop):
+        _nginx.run(exe, [], 60)
+    assert time.monotonic() - started < 10
+    assert gone(int(pids.read_text()))
 
 
 def test_text_of_nginx_output():
