@@ -351,6 +351,7 @@ class ConfigTree(object):
         self.split_values = []    # [Statement] of the buckets of the canary splits (each names a group)
         self.log_formats = {}     # name -> [Statement]
         self.access_logs = []     # [Statement]
+        self.access_logs_in = {}  # file -> [Statement]: each vhost's own, without a walk over every file's
         self.servers = []         # [Statement] of http-level server blocks
         self.statements = []      # every statement in read order
         self.include_statements = []
@@ -422,6 +423,7 @@ class ConfigTree(object):
             self.log_formats.setdefault(stmt.args[0], []).append(stmt)
         elif directive == o.ACCESS_LOG:
             self.access_logs.append(stmt)
+            self.access_logs_in.setdefault(path, []).append(stmt)
         elif directive == o.SERVER and context == (o.HTTP,) and stmt.block is not None:
             self.servers.append(stmt)
         if stmt.block is not None:
@@ -509,8 +511,8 @@ def check_unique_log_format(tree, name, path, option='name'):
 
 def check_access_log_formats(tree, path, option):
     """Every access log statement in ``path`` names a format that Nginx has read before it."""
-    for stmt in tree.access_logs:
-        if stmt.file != path or len(stmt.args) < 2 or stmt.args[0] == 'off':
+    for stmt in tree.access_logs_in.get(path, ()):
+        if len(stmt.args) < 2 or stmt.args[0] == 'off':
             continue
         name = stmt.args[1]
         if name in o.BUILTIN_LOG_FORMATS or '=' in name:
