@@ -75,7 +75,7 @@ test: ## everything: lint, unit, sanity, units, integration, examples, build, mo
 	@$(MAKE) --no-print-directory molecule
 	@echo "make test: all suites passed"
 
-bench: setup ## converge benchmark through ansible-playbook, sizes 10,100,1000 (BENCH_SIZES=...,10000, BENCH_REPEAT=3, BENCH_ROLE=0)
+bench: setup ## converge benchmark through ansible-playbook, sizes 10,100,1000 (BENCH_SIZES=...,10000, BENCH_REPEAT=3, BENCH_ROLE=0, BENCH_VARS=yaml)
 	@python benchmarks/bench_converge.py
 
 bench-fleet: lab ## deploy benchmark: ten lab proxies x 100 groups, serial [1, "100%"], against one alone
