@@ -154,7 +154,7 @@ class Journal(object):
         handle, tmp = tempfile.mkstemp(prefix='.journal-', dir=self.directory)
         try:
             with os.fdopen(handle, 'w') as out:
-                json.dump(record, out)
+                out.write(json.dumps(record))     # one shot: the C encoder (json.dump never uses it)
                 out.flush()
                 os.fsync(out.fileno())
             os.rename(tmp, self.path)

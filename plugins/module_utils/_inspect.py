@@ -132,7 +132,8 @@ def save_parse_cache():
         os.makedirs(directory, mode=0o700, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix='.parse-', suffix='.tmp', dir=directory)
         with os.fdopen(fd, 'w') as handle:
-            json.dump(data, handle, separators=(',', ':'))
+            # json.dumps, not json.dump: only the one-shot form uses the C encoder (twice as fast here)
+            handle.write(json.dumps(data, separators=(',', ':')))
         os.replace(temporary, path)
         temporary = None
         files = sorted((e for e in os.scandir(directory) if e.name.endswith('.json')),
