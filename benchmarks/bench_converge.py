@@ -41,8 +41,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import hashlib
+import json
 import os
 import shutil
 import signal
